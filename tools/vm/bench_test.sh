@@ -9,10 +9,11 @@
 #   message and a non-zero exit, without booting; the selftest runner
 #   counts failing, hanging and skipped tests and fails on them; a guest's
 #   exit status reaches the host; a WARN, a leak at unload, a module that
-#   cannot unload, a guest kernel crash and a hang each fail the run; KVM
-#   that does not come up falls back to TCG.
+#   cannot unload, a guest kernel crash and a hang each fail the run; a
+#   tree under /tmp works; KVM that does not come up falls back to TCG.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/selftests/ktap.sh"
+. "$top/tools/env.sh"
 run=$top/tools/vm/run
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -32,7 +33,7 @@ expect() {
 	fi
 }
 
-ktap_plan 12
+ktap_plan 13
 
 mkdir -p "$tmp/empty"
 expect no_kernel 125 'no guest kernel: run tools/setup' -- \
@@ -65,6 +66,14 @@ expect busy_module_fails_run 123 'check failed: not ok module-unload' -- \
 	"$run" -q -t 120 'sleep 1000 </dev/mq/control & sleep 1'
 expect crash_fails_run 125 'stopped before the command finished' -- \
 	"$run" -q -t 120 'echo c >/proc/sysrq-trigger'
+
+# A tree under /tmp, which the guest covers with a tmpfs, still mounts.
+under_tmp=$(mktemp -d /tmp/mq-bench.XXXXXX)
+git -C "$top" ls-files -z | (cd "$top" && xargs -0 cp --parents -t "$under_tmp")
+expect tree_under_tmp 0 'booting under' -- \
+	env MQ_CACHE="$MQ_CACHE" "$under_tmp/tools/vm/run" -q --no-module -t 120 \
+	"test \$(pwd) = $under_tmp && test -x selftests/run"
+rm -rf "$under_tmp"
 
 # A hang ends at the timeout, well before the boot limit would matter.
 start=$SECONDS
