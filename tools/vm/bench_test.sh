@@ -13,7 +13,7 @@
 #   tree under /tmp works; KVM that does not come up falls back to TCG.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/selftests/ktap.sh"
-. "$top/tools/env.sh"
+cache=${MQ_CACHE:-$top/.cache}
 run=$top/tools/vm/run
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -71,7 +71,7 @@ expect crash_fails_run 125 'stopped before the command finished' -- \
 under_tmp=$(mktemp -d /tmp/mq-bench.XXXXXX)
 git -C "$top" ls-files -z | (cd "$top" && xargs -0 cp --parents -t "$under_tmp")
 expect tree_under_tmp 0 'booting under' -- \
-	env MQ_CACHE="$MQ_CACHE" "$under_tmp/tools/vm/run" -q --no-module -t 120 \
+	env MQ_CACHE="$cache" "$under_tmp/tools/vm/run" -q --no-module -t 120 \
 	"test \$(pwd) = $under_tmp && test -x selftests/run"
 rm -rf "$under_tmp"
 
