@@ -2,7 +2,8 @@
 # Sourced by mq's shell tools: where things live, and how to fail clearly.
 # shellcheck shell=bash
 
-MQ_TOP=${MQ_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# Always the tree this file is in: an inherited MQ_TOP may name another.
+MQ_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Everything fetched or generated that git must not track.
 MQ_CACHE=${MQ_CACHE:-$MQ_TOP/.cache}
 export MQ_TOP MQ_CACHE
