@@ -3,15 +3,81 @@
  * mq: a message queue whose data plane lives in the kernel.
  *
  * This header is the whole ABI between mq.ko and userspace.  Userspace
- * includes it; it never redefines anything in it.  The reference is
- * Documentation/abi.rst.
+ * includes it; it never redefines anything in it.  The reference, with
+ * the reasons behind each choice, is Documentation/abi.rst; this comment
+ * is the short form.
+ *
+ * Objects
+ * -------
+ *
+ * A topic is a named set of 1..MQ_QUEUES_MAX queues.  Each queue is a ring
+ * of records and a character device /dev/mq/<topic>/<queue>, <queue> being
+ * its number in decimal from 0.  Topics are created and deleted over the
+ * generic netlink family MQ_GENL_NAME; the module creates and removes the
+ * nodes.  Names: 1..MQ_NAME_MAX-1 bytes of [A-Za-z0-9._-], not "." or
+ * "..", and not "control" (the control device's name).
+ *
+ * Offsets are logical message numbers per queue, from 0, as in Kafka.
+ *
+ * The record format
+ * -----------------
+ *
+ * One format for the ring, the commit log and the wire.  A record is a
+ * struct mq_record header (64 bytes), then key_len bytes of key, then
+ * value_len bytes of value, then zero padding to a multiple of 8 bytes:
+ *
+ *	len	  header + key + value bytes, unpadded; the next record starts
+ *		  MQ_RECORD_ALIGN(len) bytes further
+ *	crc	  CRC-32C (Castagnoli; initial value ~0, final xor ~0, as in
+ *		  iSCSI and Kafka) of the record's bytes from @offset to the end
+ *		  of the value, i.e. bytes [8, len)
+ *	offset	  the record's logical offset in its queue
+ *	timestamp CLOCK_REALTIME in nanoseconds when the kernel appended it
+ *	magic	  MQ_RECORD_MAGIC: the format's version
+ *	flags	  MQ_RECORD_F_*; producer_id and sequence are reserved for
+ *		  idempotent producers and are zero
+ *
+ * All fields are little-endian (the only byte order mq runs on today).
+ *
+ * The queue device
+ * ----------------
+ *
+ * The file position of an open queue is a logical offset, not a byte
+ * offset.  open(2) sets it to the queue's next offset (a new reader sees
+ * only what is written after it opened, like tail -f).
+ *
+ * write(2)/writev(2): one call appends one message (the value; no key),
+ *	atomically and in order.  Empty: EINVAL.  Larger than the topic's
+ *	max_msg_size: EMSGSIZE.  The file position is not used or moved
+ *	(pwrite's offset is ignored: every write appends).  When the ring is
+ *	full, the topic's full policy applies: MQ_FULL_BLOCK waits (EAGAIN
+ *	with O_NONBLOCK or IOCB_NOWAIT) until every open reader has read the
+ *	oldest record, MQ_FULL_DROP drops the oldest records at once.
+ * read(2): one call returns one message's value, the one at the file
+ *	position, and moves the position past it.  A buffer shorter than the
+ *	value: EMSGSIZE, nothing consumed.  No message yet: blocks (EAGAIN
+ *	with O_NONBLOCK or IOCB_NOWAIT).  The position fell behind the oldest
+ *	record the ring retains: ERANGE (lseek to recover).
+ * pread(2): the message at the given offset, position untouched; same
+ *	errors; an offset past the next one: ENXIO.
+ * lseek(2): SEEK_SET, SEEK_CUR, SEEK_END (relative to the next offset)
+ *	move the position to a logical offset and return it.  Before the
+ *	oldest retained offset: ERANGE; past the next offset: ENXIO;
+ *	negative: EINVAL; other whence: EINVAL.
+ * poll(2): EPOLLIN when a message is at the position; EPOLLOUT when a
+ *	max_msg_size message would be appended without waiting;
+ *	EPOLLERR|EPOLLHUP once the topic is deleted.
+ * After its topic is deleted, an open queue fails every call with ENODEV;
+ *	its memory goes with the last close.
+ * A write that faults (EFAULT) leaves a discarded record behind it: its
+ *	offset is skipped by every reader and never returned.
  *
  * The control device
  * ------------------
  *
- * /dev/mq/control is a character device owned by the module.  It carries
- * no data: read(2) and write(2) fail with EINVAL.  It answers these
- * ioctls:
+ * /dev/mq/control carries no data: read(2) and write(2) fail with EINVAL,
+ * lseek(2) with ESPIPE.  It answers MQ_IOC_VERSION (below); every other
+ * ioctl number fails with ENOTTY.
  *
  * MQ_IOC_VERSION (struct mq_version, in/out)
  *	The caller sets @size to sizeof(struct mq_version) and every other
@@ -20,7 +86,38 @@
  *	does not know, or any other field not zero on entry, fails with
  *	EINVAL and nothing is written back.
  *
- * Every other ioctl number fails with ENOTTY.
+ * Generic netlink family "mq"
+ * ---------------------------
+ *
+ * All attributes are in one space, enum mq_attr.  Validation is strict:
+ * an unknown attribute, a wrong type or length, or a value out of range
+ * fails the request with EINVAL (and an extended ack saying which).
+ *
+ * MQ_CMD_TOPIC_NEW (needs CAP_NET_ADMIN)
+ *	Create a topic.  Required: MQ_A_TOPIC.  Optional, with defaults:
+ *	MQ_A_QUEUES (1), MQ_A_RING_SIZE (MQ_RING_SIZE_DEFAULT), MQ_A_MAX_MSG_SIZE
+ *	(the smaller of MQ_MAX_MSG_SIZE_DEFAULT and the largest the ring
+ *	allows), MQ_A_MODE (0600), MQ_A_UID (0), MQ_A_GID (0),
+ *	MQ_A_FULL_POLICY (MQ_FULL_BLOCK).  A name in use: EEXIST.  A ring
+ *	size not a power of two in [MQ_RING_SIZE_MIN, MQ_RING_SIZE_MAX], or a
+ *	max_msg_size whose record would not fit twice in the ring: EINVAL.
+ *	Announced to MQ_GENL_MCGRP_EVENTS as MQ_CMD_TOPIC_NEW with the
+ *	topic's attributes.
+ * MQ_CMD_TOPIC_DEL (needs CAP_NET_ADMIN)
+ *	Delete the topic MQ_A_TOPIC (ENOENT if none).  Announced to
+ *	MQ_GENL_MCGRP_EVENTS as MQ_CMD_TOPIC_DEL with MQ_A_TOPIC.
+ * MQ_CMD_TOPIC_GET (anyone)
+ *	doit with MQ_A_TOPIC: that topic; dump: every topic.  Replies carry
+ *	MQ_A_TOPIC, MQ_A_QUEUES, MQ_A_RING_SIZE, MQ_A_MAX_MSG_SIZE, MQ_A_MODE,
+ *	MQ_A_UID, MQ_A_GID, MQ_A_FULL_POLICY.
+ * MQ_CMD_QUEUE_GET (anyone, dump only)
+ *	One message per queue, of every topic or of MQ_A_TOPIC only: MQ_A_TOPIC,
+ *	MQ_A_QUEUE, MQ_A_FIRST_OFFSET (oldest retained), MQ_A_NEXT_OFFSET,
+ *	MQ_A_BYTES_IN, MQ_A_BYTES_OUT, MQ_A_MSGS_IN, MQ_A_MSGS_OUT, MQ_A_DROPS,
+ *	MQ_A_READERS, MQ_A_WRITERS (open files with read / write access).
+ *	Bytes count message values.
+ *
+ * Documentation/netlink/specs/mq.yaml describes the family for YNL.
  */
 #ifndef _UAPI_LINUX_MQ_H
 #define _UAPI_LINUX_MQ_H
@@ -34,8 +131,43 @@
 /* Path of the control device, relative to /dev. */
 #define MQ_CONTROL_NAME		"mq/control"
 
-/* Feature bits reported by MQ_IOC_VERSION.  None are defined yet. */
-#define MQ_FEAT_ALL		0ULL
+/* Feature bits reported by MQ_IOC_VERSION. */
+#define MQ_FEAT_QUEUES		(1ULL << 0)	/* topics, queues, netlink family */
+#define MQ_FEAT_ALL		(MQ_FEAT_QUEUES)
+
+/* Limits. */
+#define MQ_NAME_MAX		64		/* bytes with the NUL */
+#define MQ_QUEUES_MAX		1024		/* queues per topic */
+#define MQ_RING_SIZE_MIN	4096ULL
+#define MQ_RING_SIZE_MAX	(1ULL << 30)
+#define MQ_RING_SIZE_DEFAULT	(1ULL << 20)
+#define MQ_MAX_MSG_SIZE_DEFAULT	65536
+
+/* ---- records ---------------------------------------------------------- */
+
+#define MQ_RECORD_MAGIC		1
+#define MQ_RECORD_F_ALL		0	/* no record flags are defined yet */
+
+struct mq_record {
+	__u32 len;		/* header + key + value, unpadded */
+	__u32 crc;		/* CRC-32C of bytes [8, len) */
+	__u64 offset;		/* logical offset in the queue */
+	__u64 timestamp;	/* CLOCK_REALTIME, ns, at append */
+	__u32 key_len;
+	__u32 value_len;
+	__u64 producer_id;	/* reserved: 0 */
+	__u32 sequence;		/* reserved: 0 */
+	__u16 flags;		/* MQ_RECORD_F_* */
+	__u8  magic;		/* MQ_RECORD_MAGIC */
+	__u8  reserved0;
+	__u64 reserved[2];
+};
+
+#define MQ_RECORD_HDR_SIZE	64
+#define MQ_RECORD_ALIGN(len)	(((len) + 7ULL) & ~7ULL)
+#define MQ_RECORD_CRC_START	8	/* the CRC covers [8, len) */
+
+/* ---- the control device ------------------------------------------------ */
 
 struct mq_version {
 	__u32 size;		/* in: sizeof(struct mq_version) */
@@ -48,5 +180,52 @@ struct mq_version {
 
 #define MQ_IOC_MAGIC		0xb9	/* free in 6.1's ioctl-number.rst */
 #define MQ_IOC_VERSION		_IOWR(MQ_IOC_MAGIC, 0x00, struct mq_version)
+
+/* ---- generic netlink ---------------------------------------------------- */
+
+#define MQ_GENL_NAME		"mq"
+#define MQ_GENL_VERSION		1
+#define MQ_GENL_MCGRP_EVENTS	"events"
+
+enum mq_full_policy {
+	MQ_FULL_BLOCK,		/* producers wait for the slowest open reader */
+	MQ_FULL_DROP,		/* the oldest records are dropped */
+	__MQ_FULL_MAX,
+};
+
+enum mq_cmd {
+	MQ_CMD_UNSPEC,
+	MQ_CMD_TOPIC_NEW,
+	MQ_CMD_TOPIC_DEL,
+	MQ_CMD_TOPIC_GET,
+	MQ_CMD_QUEUE_GET,
+	__MQ_CMD_MAX,
+};
+#define MQ_CMD_MAX		(__MQ_CMD_MAX - 1)
+
+enum mq_attr {
+	MQ_A_UNSPEC,
+	MQ_A_PAD,		/* alignment padding for u64 attributes */
+	MQ_A_TOPIC,		/* string, NUL-terminated, < MQ_NAME_MAX */
+	MQ_A_QUEUES,		/* u32, 1..MQ_QUEUES_MAX */
+	MQ_A_RING_SIZE,		/* u64, bytes per queue, power of two */
+	MQ_A_MAX_MSG_SIZE,	/* u32, largest value a write may carry */
+	MQ_A_MODE,		/* u32, permission bits of the nodes (<= 0777) */
+	MQ_A_UID,		/* u32, owner of the nodes */
+	MQ_A_GID,		/* u32, group of the nodes */
+	MQ_A_FULL_POLICY,	/* u32, enum mq_full_policy */
+	MQ_A_QUEUE,		/* u32, queue number */
+	MQ_A_FIRST_OFFSET,	/* u64 */
+	MQ_A_NEXT_OFFSET,	/* u64 */
+	MQ_A_BYTES_IN,		/* u64 */
+	MQ_A_BYTES_OUT,		/* u64 */
+	MQ_A_MSGS_IN,		/* u64 */
+	MQ_A_MSGS_OUT,		/* u64 */
+	MQ_A_DROPS,		/* u64, records dropped by MQ_FULL_DROP or retention */
+	MQ_A_READERS,		/* u32 */
+	MQ_A_WRITERS,		/* u32 */
+	__MQ_A_MAX,
+};
+#define MQ_A_MAX		(__MQ_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_MQ_H */

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR MIT) */
+/*
+ * libmq: the C client library over uapi/linux/mq.h.
+ *
+ * Every function that can fail returns 0 (or a count) on success and a
+ * negative errno on failure; none touches the global errno.  There is no
+ * global state: each handle is independent, and a handle is used by one
+ * thread at a time.
+ *
+ * Admin (mq_admin_*): topics and queues over the generic netlink family
+ * "mq", through libnl-genl.  Creating and deleting need CAP_NET_ADMIN.
+ */
+#ifndef LIBMQ_H
+#define LIBMQ_H
+
+#include <stdint.h>
+#include <linux/mq.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mq_admin;
+
+/* Which optional fields of struct mq_topic_config are set. */
+#define MQ_TOPIC_SET_QUEUES		(1U << 0)
+#define MQ_TOPIC_SET_RING_SIZE		(1U << 1)
+#define MQ_TOPIC_SET_MAX_MSG_SIZE	(1U << 2)
+#define MQ_TOPIC_SET_MODE		(1U << 3)
+#define MQ_TOPIC_SET_UID		(1U << 4)
+#define MQ_TOPIC_SET_GID		(1U << 5)
+#define MQ_TOPIC_SET_FULL_POLICY	(1U << 6)
+
+struct mq_topic_config {
+	char name[MQ_NAME_MAX];
+	uint32_t set;		/* MQ_TOPIC_SET_*: fields given; unset ones take defaults */
+	uint32_t queues;
+	uint64_t ring_size;
+	uint32_t max_msg_size;
+	uint32_t mode;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t full_policy;	/* enum mq_full_policy */
+};
+
+struct mq_queue_stats {
+	char topic[MQ_NAME_MAX];
+	uint32_t queue;
+	uint64_t first_offset;
+	uint64_t next_offset;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	uint64_t msgs_in;
+	uint64_t msgs_out;
+	uint64_t drops;
+	uint32_t readers;
+	uint32_t writers;
+};
+
+/* Open a handle on the "mq" family: -ENOENT when the module is not loaded. */
+int mq_admin_open(struct mq_admin **adminp);
+void mq_admin_close(struct mq_admin *admin);
+
+/*
+ * The kernel's extended-ack message for the handle's last failed request,
+ * or NULL when it gave none.  Valid until the next call on the handle.
+ */
+const char *mq_admin_error(const struct mq_admin *admin);
+
+int mq_admin_topic_add(struct mq_admin *admin, const struct mq_topic_config *cfg);
+int mq_admin_topic_del(struct mq_admin *admin, const char *name);
+/* Fills @cfg (with every field set) from the kernel; -ENOENT if no such topic. */
+int mq_admin_topic_get(struct mq_admin *admin, const char *name,
+		       struct mq_topic_config *cfg);
+
+/*
+ * Dumps call @cb once per item; a non-zero return from @cb stops the dump
+ * and is returned.  The items are valid only during the call.
+ */
+typedef int (*mq_topic_cb)(const struct mq_topic_config *cfg, void *arg);
+typedef int (*mq_queue_cb)(const struct mq_queue_stats *stats, void *arg);
+
+int mq_admin_topic_list(struct mq_admin *admin, mq_topic_cb cb, void *arg);
+/* Queues of @topic, or of every topic when @topic is NULL. */
+int mq_admin_queue_list(struct mq_admin *admin, const char *topic,
+			mq_queue_cb cb, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBMQ_H */
