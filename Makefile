@@ -19,12 +19,19 @@ WERROR ?= y
 CFLAGS ?= -O2 -g
 export CFLAGS
 
-all: module selftests
+# Userspace folders in build order: each one with a Makefile takes part.
+USER_DIRS := $(patsubst %/Makefile,%,$(wildcard lib/Makefile daemon/Makefile \
+		tools/mqctl/Makefile tools/mq-bench/Makefile)) selftests
+
+all: module user
 
 module:
 	@test -n "$(KDIR)" || { echo "make: no KDIR: run tools/setup, or pass KDIR=/lib/modules/\$$(uname -r)/build" >&2; exit 1; }
 	@test -d "$(KDIR)" || { echo "make: KDIR $(KDIR) does not exist: install that kernel's headers" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) MQ_WERROR=$(WERROR) modules
+
+user:
+	@set -e; for d in $(USER_DIRS); do $(MAKE) -C $$d; done
 
 selftests:
 	$(MAKE) -C selftests
@@ -37,6 +44,6 @@ demo:
 
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
-	$(MAKE) -C selftests clean
+	@set -e; for d in $(USER_DIRS); do $(MAKE) -C $$d clean; done
 
-.PHONY: all module selftests check demo clean
+.PHONY: all module user selftests check demo clean
