@@ -173,9 +173,10 @@ TEST_F(seek, bad_whence)
 	unsigned int i;
 
 	ASSERT_EQ(0, mqt_seek(self->r, 0, SEEK_SET));
-	for (i = 0; i < ARRAY_SIZE(whences); i++)
+	for (i = 0; i < ARRAY_SIZE(whences); i++) {
 		EXPECT_EQ(-EINVAL, mqt_seek(self->r, 0, whences[i]))
 			TH_LOG("whence %d", whences[i]);
+	}
 	EXPECT_EQ(0, mqt_pos(self->r));
 }
 
@@ -221,8 +222,9 @@ TEST_F(seek, preadv2_nowait)
 	errno = 0;
 	EXPECT_EQ(-1, preadv2(r, &iov, 1, next, RWF_NOWAIT));
 	EXPECT_EQ(EAGAIN, errno);
-	if (next)
+	if (next) {
 		EXPECT_EQ(MSG_LEN, preadv2(r, &iov, 1, 0, RWF_NOWAIT));
+	}
 	EXPECT_EQ(next, mqt_pos(r));
 	close(r);
 }
