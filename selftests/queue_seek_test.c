@@ -135,6 +135,11 @@ TEST_F(seek, seek_cur)
 	EXPECT_EQ(-EINVAL, mqt_seek(self->r, LLONG_MIN, SEEK_CUR));
 	EXPECT_EQ(0, mqt_pos(self->r));
 	if (next) {
+		/* From a position above 0, LLONG_MAX overflows: EINVAL. */
+		ASSERT_EQ(next, mqt_seek(self->r, next, SEEK_SET));
+		EXPECT_EQ(-EINVAL, mqt_seek(self->r, LLONG_MAX, SEEK_CUR));
+		EXPECT_EQ(next, mqt_pos(self->r));
+		ASSERT_EQ(0, mqt_seek(self->r, 0, SEEK_SET));
 		EXPECT_EQ(mid, mqt_seek(self->r, mid, SEEK_CUR));
 		EXPECT_EQ(mid, read_seq(self->r));
 		EXPECT_EQ(mid, mqt_seek(self->r, -1, SEEK_CUR));
@@ -153,6 +158,9 @@ TEST_F(seek, seek_end)
 	EXPECT_EQ(0, mqt_seek(self->r, -next, SEEK_END));
 	EXPECT_EQ(-EINVAL, mqt_seek(self->r, -next - 1, SEEK_END));
 	EXPECT_EQ(-EINVAL, mqt_seek(self->r, LLONG_MIN, SEEK_END));
+	EXPECT_EQ(0, mqt_pos(self->r));
+	/* next + LLONG_MAX: past next, or overflowing when next > 0. */
+	EXPECT_EQ(next ? -EINVAL : -ENXIO, mqt_seek(self->r, LLONG_MAX, SEEK_END));
 	EXPECT_EQ(0, mqt_pos(self->r));
 	if (next) {
 		EXPECT_EQ(next - 1, mqt_seek(self->r, -1, SEEK_END));
