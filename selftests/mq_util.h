@@ -262,20 +262,22 @@ static inline int mqt_set_nonblock(int fd, bool on)
  * Write @len-byte messages without waiting until the ring refuses one
  * (EAGAIN); the number written, or another -errno.  For MQ_FULL_BLOCK
  * with an open reader that does not read; @limit stops a ring that
- * never fills (a kernel bug) from looping forever.
+ * never fills (a kernel bug) from looping forever.  @fd's flags are
+ * left as they were.
  */
 static inline long mqt_fill(int fd, size_t len, long limit)
 {
+	int fl = fcntl(fd, F_GETFL);
 	char *buf = calloc(1, len);
 	long n = 0, ret;
-	int err;
 
-	if (!buf)
-		return -ENOMEM;
-	err = mqt_set_nonblock(fd, true);
-	if (err) {
+	if (!buf || fl < 0) {
 		free(buf);
-		return err;
+		return fl < 0 ? -errno : -ENOMEM;
+	}
+	if (fcntl(fd, F_SETFL, fl | O_NONBLOCK)) {
+		free(buf);
+		return -errno;
 	}
 	for (;;) {
 		if (n == limit) {
@@ -296,9 +298,10 @@ static inline long mqt_fill(int fd, size_t len, long limit)
 		}
 		n++;
 	}
-	err = mqt_set_nonblock(fd, false);
 	free(buf);
-	return err ? err : ret;
+	if (fcntl(fd, F_SETFL, fl))
+		return -errno;
+	return ret;
 }
 
 /* Bytes a message of @len bytes takes in the ring: its padded record. */
