@@ -1,16 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # module_test: mq.ko makes its class and /dev/mq/control, refuses to unload
-# while a file is open, unloads cleanly (no node, no class, no leak) and
-# loads again.  Needs root and MQ_MODULE, the path of mq.ko (the bench
-# sets it); exits 4 (skip) without them.
+# while a file is open (the control device's or a queue's), unloads
+# cleanly (no node, no class, no leak), also with topics left, which it
+# deletes, and loads again.  Needs root and MQ_MODULE, the path of mq.ko
+# (the bench sets it); exits 4 (skip) without them.
 . "$(dirname "$0")/ktap.sh"
 
 ctl=/dev/mq/control
-ktap_plan 6
+mqctl=$(cd "$(dirname "$0")/.." && pwd)/tools/mqctl/mqctl
+topic=modtest.$$
+ktap_plan 10
 
 if [ "$(id -u)" -ne 0 ] || [ ! -f "${MQ_MODULE:-}" ]; then
-	for t in loaded node busy_while_open unload no_leak reload; do
+	for t in loaded node busy_while_open unload no_leak reload \
+		 busy_while_queue_open unload_with_topic no_leak_with_topic \
+		 reload_without_topic; do
 		ktap_skip "$t" "needs root and MQ_MODULE"
 	done
 	ktap_finish
@@ -51,5 +56,47 @@ if insmod "$MQ_MODULE" && loaded && [ -c "$ctl" ]; then
 	ktap_pass reload
 else
 	ktap_fail reload "insmod $MQ_MODULE did not bring $ctl back"
+fi
+
+# The same with a topic: an open queue holds the module...
+q=/dev/mq/$topic/0
+if ! "$mqctl" topic add "$topic" queues 2 || [ ! -c "$q" ]; then
+	for t in busy_while_queue_open unload_with_topic no_leak_with_topic \
+		 reload_without_topic; do
+		ktap_fail "$t" "could not make topic $topic with $mqctl"
+	done
+	ktap_finish
+fi
+exec 3>"$q"
+if rmmod mq 2>/dev/null; then
+	ktap_fail busy_while_queue_open "rmmod succeeded with $q open"
+	insmod "$MQ_MODULE"
+else
+	ktap_check busy_while_queue_open "a failed rmmod unloaded the module or its topic" \
+		test -c "$q" -a -c "$ctl"
+fi
+exec 3>&-
+
+# ...and once no file is open, unloading deletes the topics, leaking nothing.
+marker="module_test: unload with topic $$"
+echo "$marker" >/dev/kmsg
+if rmmod mq && ! loaded && [ ! -e "/dev/mq/$topic" ] && [ ! -e /sys/class/mq ]; then
+	ktap_pass unload_with_topic
+else
+	ktap_fail unload_with_topic "rmmod with topic $topic failed or left its nodes"
+fi
+if log_since "$marker" | grep -q 'mq: unloaded' &&
+   ! log_since "$marker" | grep -q 'mq: leak'; then
+	ktap_pass no_leak_with_topic
+else
+	ktap_fail no_leak_with_topic "no 'mq: unloaded' in the kernel log, or a leak: $(log_since "$marker" | grep 'mq:' | tail -n 3)"
+fi
+
+# Topics live in kernel memory only: a fresh module has none.
+if insmod "$MQ_MODULE" && loaded && [ -c "$ctl" ] && [ ! -e "/dev/mq/$topic" ] &&
+   ! "$mqctl" topic show "$topic" >/dev/null 2>&1; then
+	ktap_pass reload_without_topic
+else
+	ktap_fail reload_without_topic "after insmod, $topic exists or $ctl is missing"
 fi
 ktap_finish
