@@ -6,9 +6,10 @@
  * in uapi/linux/mq.h and Documentation/netlink/specs/mq.yaml.
  *
  * Validation is strict (a new family gets it from the core): unknown
- * attributes, wrong types and lengths fail before a handler runs.  What
- * the policy cannot express (powers of two, cross-attribute limits, the
- * name's character set) the handlers check, with an extended ack.
+ * attributes, wrong types and lengths fail before a handler runs.  The
+ * handlers check values, so that every bad value fails the same way, with
+ * EINVAL and an extended ack naming the attribute (the core's range
+ * checks would answer ERANGE for some and EINVAL for others).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,13 +23,13 @@
 static const struct nla_policy mq_policy[MQ_A_MAX + 1] = {
 	[MQ_A_PAD]		= { .type = NLA_REJECT },
 	[MQ_A_TOPIC]		= { .type = NLA_NUL_STRING, .len = MQ_NAME_MAX - 1 },
-	[MQ_A_QUEUES]		= NLA_POLICY_RANGE(NLA_U32, 1, MQ_QUEUES_MAX),
+	[MQ_A_QUEUES]		= { .type = NLA_U32 },
 	[MQ_A_RING_SIZE]	= { .type = NLA_U64 },
-	[MQ_A_MAX_MSG_SIZE]	= NLA_POLICY_MIN(NLA_U32, 1),
-	[MQ_A_MODE]		= NLA_POLICY_RANGE(NLA_U32, 1, 0777),
+	[MQ_A_MAX_MSG_SIZE]	= { .type = NLA_U32 },
+	[MQ_A_MODE]		= { .type = NLA_U32 },
 	[MQ_A_UID]		= { .type = NLA_U32 },
 	[MQ_A_GID]		= { .type = NLA_U32 },
-	[MQ_A_FULL_POLICY]	= NLA_POLICY_MAX(NLA_U32, __MQ_FULL_MAX - 1),
+	[MQ_A_FULL_POLICY]	= { .type = NLA_U32 },
 	/* What only the kernel reports is refused in requests. */
 	[MQ_A_QUEUE]		= { .type = NLA_REJECT },
 	[MQ_A_FIRST_OFFSET]	= { .type = NLA_REJECT },
@@ -66,6 +67,25 @@ static int mq_nl_put_topic(struct sk_buff *skb, const struct mq_topic *t)
 	return 0;
 }
 
+/*
+ * Reads the u32 attribute type, if present, into *val; fails with EINVAL
+ * and msg (a literal: the extended ack keeps a static copy) when it is
+ * outside [min, max].
+ */
+#define mq_nl_get_u32(info, type, min, max, val, msg) ({		\
+	struct nlattr *__attr = (info)->attrs[type];			\
+	int __ret = 0;							\
+									\
+	if (__attr) {							\
+		*(val) = nla_get_u32(__attr);				\
+		if (*(val) < (min) || *(val) > (max)) {			\
+			NL_SET_ERR_MSG_ATTR((info)->extack, __attr, msg); \
+			__ret = -EINVAL;				\
+		}							\
+	}								\
+	__ret;								\
+})
+
 /* The largest value whose record fits twice in a ring of size bytes. */
 static u32 mq_max_msg_limit(u64 size)
 {
@@ -84,13 +104,17 @@ static int mq_nl_topic_new(struct sk_buff *skb, struct genl_info *info)
 		.policy		= MQ_FULL_BLOCK,
 	};
 	struct netlink_ext_ack *extack = info->extack;
+	u32 mode = p.mode;
+	int ret;
 
 	if (GENL_REQ_ATTR_CHECK(info, MQ_A_TOPIC))
 		return -EINVAL;
 	p.name = nla_data(attrs[MQ_A_TOPIC]);
 
-	if (attrs[MQ_A_QUEUES])
-		p.nqueues = nla_get_u32(attrs[MQ_A_QUEUES]);
+	ret = mq_nl_get_u32(info, MQ_A_QUEUES, 1, MQ_QUEUES_MAX, &p.nqueues,
+			    "queues must be from 1 to 1024");
+	if (ret)
+		return ret;
 	if (attrs[MQ_A_RING_SIZE]) {
 		p.ring_size = nla_get_u64(attrs[MQ_A_RING_SIZE]);
 		if (!is_power_of_2(p.ring_size) ||
@@ -103,16 +127,16 @@ static int mq_nl_topic_new(struct sk_buff *skb, struct genl_info *info)
 	}
 	p.max_msg_size = min_t(u32, MQ_MAX_MSG_SIZE_DEFAULT,
 			       mq_max_msg_limit(p.ring_size));
-	if (attrs[MQ_A_MAX_MSG_SIZE]) {
-		p.max_msg_size = nla_get_u32(attrs[MQ_A_MAX_MSG_SIZE]);
-		if (p.max_msg_size > mq_max_msg_limit(p.ring_size)) {
-			NL_SET_ERR_MSG_ATTR(extack, attrs[MQ_A_MAX_MSG_SIZE],
-					    "max message size too large: its record must fit twice in the ring");
-			return -EINVAL;
-		}
-	}
-	if (attrs[MQ_A_MODE])
-		p.mode = nla_get_u32(attrs[MQ_A_MODE]);
+	ret = mq_nl_get_u32(info, MQ_A_MAX_MSG_SIZE, 1,
+			    mq_max_msg_limit(p.ring_size), &p.max_msg_size,
+			    "max message size must be at least 1 and its record fit twice in the ring");
+	if (ret)
+		return ret;
+	ret = mq_nl_get_u32(info, MQ_A_MODE, 1, 0777, &mode,
+			    "mode must be permission bits from 1 to 0777");
+	if (ret)
+		return ret;
+	p.mode = mode;
 	if (attrs[MQ_A_UID]) {
 		p.uid = make_kuid(current_user_ns(), nla_get_u32(attrs[MQ_A_UID]));
 		if (!uid_valid(p.uid)) {
@@ -127,8 +151,10 @@ static int mq_nl_topic_new(struct sk_buff *skb, struct genl_info *info)
 			return -EINVAL;
 		}
 	}
-	if (attrs[MQ_A_FULL_POLICY])
-		p.policy = nla_get_u32(attrs[MQ_A_FULL_POLICY]);
+	ret = mq_nl_get_u32(info, MQ_A_FULL_POLICY, 0, __MQ_FULL_MAX - 1,
+			    &p.policy, "unknown full policy");
+	if (ret)
+		return ret;
 
 	return mq_topic_create(&p, extack);
 }
@@ -250,7 +276,10 @@ static int mq_nl_put_queue(struct sk_buff *skb, struct mq_queue *q)
 	return 0;
 }
 
-/* cb->args[1]: the next queue of the topic at cb->args[0]. */
+/*
+ * cb->args[1]: the next queue of the topic at cb->args[0]; cb->args[2]:
+ * the topic asked for was found.
+ */
 static int mq_nl_dump_queues(struct mq_topic *t, void *arg)
 {
 	struct mq_nl_dump *d = arg;
@@ -280,8 +309,22 @@ static int mq_nl_queue_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	unsigned int gen;
 	int ret;
 
-	if (info->attrs[MQ_A_TOPIC])
+	if (info->attrs[MQ_A_TOPIC]) {
 		d.only = nla_data(info->attrs[MQ_A_TOPIC]);
+		/* An unknown topic is an error, not an empty list. */
+		if (!cb->args[2]) {
+			struct mq_topic *t = mq_topic_get(d.only);
+
+			if (!t) {
+				NL_SET_ERR_MSG_ATTR(cb->extack,
+						    info->attrs[MQ_A_TOPIC],
+						    "no such topic");
+				return -ENOENT;
+			}
+			mq_topic_put(t);
+			cb->args[2] = 1;
+		}
+	}
 	ret = mq_topics_walk(&cb->args[0], &gen, mq_nl_dump_queues, &d);
 	cb->seq = gen;
 	if (ret && ret != -EMSGSIZE)

@@ -111,7 +111,8 @@
  *	MQ_A_TOPIC, MQ_A_QUEUES, MQ_A_RING_SIZE, MQ_A_MAX_MSG_SIZE, MQ_A_MODE,
  *	MQ_A_UID, MQ_A_GID, MQ_A_FULL_POLICY.
  * MQ_CMD_QUEUE_GET (anyone, dump only)
- *	One message per queue, of every topic or of MQ_A_TOPIC only: MQ_A_TOPIC,
+ *	One message per queue, of every topic or of MQ_A_TOPIC only (ENOENT
+ *	if there is no such topic): MQ_A_TOPIC,
  *	MQ_A_QUEUE, MQ_A_FIRST_OFFSET (oldest retained), MQ_A_NEXT_OFFSET,
  *	MQ_A_BYTES_IN, MQ_A_BYTES_OUT, MQ_A_MSGS_IN, MQ_A_MSGS_OUT, MQ_A_DROPS,
  *	MQ_A_READERS, MQ_A_WRITERS (open files with read / write access).
