@@ -76,7 +76,7 @@ struct mq_queue {
 	u64 next_off;			/* offset the next reservation gets */
 	struct list_head readers;	/* struct mq_file with FMODE_READ */
 	bool dead;			/* the topic was deleted */
-	u64 drops;
+	u64 drops;			/* records removed unread by a reader */
 
 	wait_queue_head_t rwait;	/* readers waiting for a record */
 	wait_queue_head_t wwait;	/* producers waiting for room */

@@ -71,13 +71,15 @@ static u64 mq_min_cursor(struct mq_queue *q)
 static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 {
 	u64 need = q->head + stride - q->ring.size;
-	u64 tail = q->tail, off = q->first_off, limit = U64_MAX;
+	u64 tail = q->tail, off = q->first_off, unread, limit = U64_MAX;
 	u32 len;
 
 	if ((s64)(need - tail) <= 0)
 		return 0;
+	/* What some open reader has not read yet: kept, or counted lost. */
+	unread = mq_min_cursor(q);
 	if (q->topic->policy == MQ_FULL_BLOCK)
-		limit = mq_min_cursor(q);
+		limit = unread;
 
 	while ((s64)(need - tail) > 0) {
 		/* Pairs with the smp_store_release() in mq_commit(). */
@@ -92,7 +94,9 @@ static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 	if (dry_run)
 		return 0;
 
-	q->drops += off - q->first_off;
+	/* Only records a reader loses are drops; the rest is retention. */
+	if (off > max(unread, q->first_off))
+		q->drops += off - max(unread, q->first_off);
 	WRITE_ONCE(q->first_off, off);
 	WRITE_ONCE(q->tail, tail);
 	/*
@@ -360,6 +364,11 @@ loff_t mq_queue_seek(struct mq_queue *q, struct mq_file *mf, loff_t pos,
 	spin_lock(&q->lock);
 	if (q->dead) {
 		new = -ENODEV;
+		goto out;
+	}
+	/* Asking where the position is always answers, retained or not. */
+	if (whence == SEEK_CUR && !offset) {
+		new = pos;
 		goto out;
 	}
 	switch (whence) {

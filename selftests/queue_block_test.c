@@ -310,6 +310,7 @@ TEST_F(block, write_woken_when_the_reader_closes)
 /* With no reader open, MQ_FULL_BLOCK has nobody to wait for. */
 TEST_F(block, no_reader_no_wait)
 {
+	struct mq_queue_stats st;
 	long i, n;
 	int rr;
 
@@ -322,6 +323,10 @@ TEST_F(block, no_reader_no_wait)
 		ASSERT_EQ(MSG_LEN, mqt_write(self->w, self->buf, MSG_LEN))
 			TH_LOG("message %ld of %ld", i, n);
 	}
+	/* Nobody needed what left the ring: retention, not drops. */
+	ASSERT_EQ(0, mqt_queue_stats(self->cfg.name, 0, &st));
+	EXPECT_LT(0, st.first_offset);
+	EXPECT_EQ(0, st.drops);
 	/* What is retained is the newest. */
 	rr = mqt_open(self->cfg.name, 0, O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, rr);
@@ -515,6 +520,43 @@ TEST(drop_never_waits)
 		ASSERT_EQ(i, read_seq(r));
 	}
 	EXPECT_EQ(-EAGAIN, read_seq(r));
+
+	close(w);
+	close(r);
+	EXPECT_EQ(0, mqt_topic_del(cfg.name));
+}
+
+/* drops counts what a reader lost, not what every reader had read. */
+TEST(drop_counts_only_unread_records)
+{
+	long n = 4 * MQ_RING_SIZE_MIN / mqt_record_size(MSG_LEN), i;
+	struct mq_topic_config cfg;
+	struct mq_queue_stats st;
+	char buf[MSG_LEN];
+	int w, r;
+
+	mqt_topic_init(&cfg, "dropread");
+	mqt_set_ring(&cfg, MQ_RING_SIZE_MIN, 0);
+	mqt_set_policy(&cfg, MQ_FULL_DROP);
+	ASSERT_EQ(0, mqt_topic_add(&cfg));
+	r = mqt_open(cfg.name, 0, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, r);
+	w = mqt_open(cfg.name, 0, O_WRONLY | O_NONBLOCK);
+	ASSERT_LE(0, w);
+
+	/* The first ten are read, the rest are not. */
+	for (i = 0; i < 10; i++) {
+		mqt_msg_fill(buf, MSG_LEN, 0, i);
+		ASSERT_EQ(MSG_LEN, mqt_write(w, buf, MSG_LEN));
+		ASSERT_EQ(i, read_seq(r));
+	}
+	for (; i < n; i++) {
+		mqt_msg_fill(buf, MSG_LEN, 0, i);
+		ASSERT_EQ(MSG_LEN, mqt_write(w, buf, MSG_LEN));
+	}
+	ASSERT_EQ(0, mqt_queue_stats(cfg.name, 0, &st));
+	ASSERT_LT(10, st.first_offset);
+	EXPECT_EQ(st.first_offset - 10, st.drops);
 
 	close(w);
 	close(r);

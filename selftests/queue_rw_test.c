@@ -173,6 +173,28 @@ TEST_F(rw, short_buffer_consumes_nothing)
 	EXPECT_EQ(1, mqt_pos(self->r));
 }
 
+/*
+ * Vectors of zero bytes in all never reach the driver: the VFS answers 0.
+ * Nothing is appended and nothing consumed (unlike write(2) of 0 bytes,
+ * which the queue refuses with EINVAL).
+ */
+TEST_F(rw, empty_vectors_do_nothing)
+{
+	struct iovec none = { .iov_base = self->buf, .iov_len = 0 };
+	long long next = mqt_next(self->w);
+
+	EXPECT_EQ(0, writev(self->w, &none, 1));
+	EXPECT_EQ(next, mqt_next(self->w));
+
+	pattern(self->buf, 10, 3);
+	ASSERT_EQ(10, mqt_write(self->w, self->buf, 10));
+	none.iov_base = self->out;
+	EXPECT_EQ(0, readv(self->r, &none, 1));
+	EXPECT_EQ(0, mqt_pos(self->r));
+	ASSERT_EQ(10, mqt_read(self->r, self->out, 10));
+	EXPECT_EQ(0, memcmp(self->buf, self->out, 10));
+}
+
 TEST_F(rw, size_boundaries)
 {
 	uint32_t max = self->cfg.max_msg_size;

@@ -313,6 +313,22 @@ TEST_F(dropped, read_fell_out_then_recovers)
 	EXPECT_EQ(-EAGAIN, read_seq(self->r));
 }
 
+/* Asking where the position is answers even when it fell out of the ring. */
+TEST_F(dropped, tell_outside_the_ring)
+{
+	EXPECT_EQ(0, mqt_seek(self->r, 0, SEEK_CUR));
+	EXPECT_EQ(-ERANGE, read_seq(self->r));
+	EXPECT_EQ(0, mqt_pos(self->r));
+	/* Moving from there is checked as any move. */
+	EXPECT_EQ(-ERANGE, mqt_seek(self->r, 1, SEEK_CUR));
+}
+
+/* The reader never read: every record that left the ring is its loss. */
+TEST_F(dropped, drops_are_what_the_reader_lost)
+{
+	EXPECT_EQ(self->st.first_offset, self->st.drops);
+}
+
 TEST_F(dropped, reader_overtaken_while_reading)
 {
 	long long first = self->st.first_offset, pos;

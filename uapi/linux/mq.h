@@ -63,14 +63,18 @@
  * lseek(2): SEEK_SET, SEEK_CUR, SEEK_END (relative to the next offset)
  *	move the position to a logical offset and return it.  Before the
  *	oldest retained offset: ERANGE; past the next offset: ENXIO;
- *	negative: EINVAL; other whence: EINVAL.
+ *	negative: EINVAL; other whence: EINVAL.  lseek(fd, 0, SEEK_CUR)
+ *	always returns the position, even one that fell out of the ring.
  * poll(2): EPOLLIN when a message is at the position; EPOLLOUT when a
  *	max_msg_size message would be appended without waiting;
  *	EPOLLERR|EPOLLHUP once the topic is deleted.
  * After its topic is deleted, an open queue fails every call with ENODEV;
  *	its memory goes with the last close.
  * A write that faults (EFAULT) leaves a discarded record behind it: its
- *	offset is skipped by every reader and never returned.
+ *	offset is skipped by every reader and never returned (a read or pread
+ *	at it returns the next message).  A read that faults consumes nothing.
+ * writev/readv whose vectors hold zero bytes in all return 0 from the VFS
+ *	before the queue sees them: nothing appended, nothing consumed.
  *
  * The control device
  * ------------------
@@ -226,7 +230,7 @@ enum mq_attr {
 	MQ_A_BYTES_OUT,		/* u64 */
 	MQ_A_MSGS_IN,		/* u64 */
 	MQ_A_MSGS_OUT,		/* u64 */
-	MQ_A_DROPS,		/* u64, records dropped by MQ_FULL_DROP or retention */
+	MQ_A_DROPS,		/* u64, records removed before an open reader read them */
 	MQ_A_READERS,		/* u32 */
 	MQ_A_WRITERS,		/* u32 */
 	__MQ_A_MAX,
