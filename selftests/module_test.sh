@@ -3,19 +3,19 @@
 # module_test: mq.ko makes its class and /dev/mq/control, refuses to unload
 # while a file is open (the control device's or a queue's), unloads
 # cleanly (no node, no class, no leak), also with topics left, which it
-# deletes, and loads again.  Needs root and MQ_MODULE, the path of mq.ko
+# deletes, and loads again: also twenty times over, with traffic each time.  Needs root and MQ_MODULE, the path of mq.ko
 # (the bench sets it); exits 4 (skip) without them.
 . "$(dirname "$0")/ktap.sh"
 
 ctl=/dev/mq/control
 mqctl=$(cd "$(dirname "$0")/.." && pwd)/tools/mqctl/mqctl
 topic=modtest.$$
-ktap_plan 10
+ktap_plan 11
 
 if [ "$(id -u)" -ne 0 ] || [ ! -f "${MQ_MODULE:-}" ]; then
 	for t in loaded node busy_while_open unload no_leak reload \
 		 busy_while_queue_open unload_with_topic no_leak_with_topic \
-		 reload_without_topic; do
+		 reload_without_topic load_unload_loop; do
 		ktap_skip "$t" "needs root and MQ_MODULE"
 	done
 	ktap_finish
@@ -98,5 +98,26 @@ if insmod "$MQ_MODULE" && loaded && [ -c "$ctl" ] && [ ! -e "/dev/mq/$topic" ] &
 	ktap_pass reload_without_topic
 else
 	ktap_fail reload_without_topic "after insmod, $topic exists or $ctl is missing"
+fi
+# Load, make a topic, move a message, unload with the topic left: again
+# and again, and nothing leaks or warns.
+marker="module_test: loop $$"
+echo "$marker" >/dev/kmsg
+ok=1
+for i in $(seq 20); do
+	rmmod mq && insmod "$MQ_MODULE" &&
+	"$mqctl" topic add "$topic" queues 2 ring-size 64K &&
+	exec 3<"/dev/mq/$topic/1" &&
+	printf 'round %d' "$i" >"/dev/mq/$topic/1" &&
+	[ "$(dd bs=64k count=1 status=none <&3)" = "round $i" ] &&
+	exec 3<&- || { ok=0; echo "# round $i failed"; break; }
+done
+exec 3<&-
+if [ "$ok" = 1 ] && loaded &&
+   [ "$(log_since "$marker" | grep -c 'mq: unloaded')" -eq 20 ] &&
+   ! log_since "$marker" | grep -qE 'mq: leak|WARNING:|BUG:'; then
+	ktap_pass load_unload_loop
+else
+	ktap_fail load_unload_loop "$(log_since "$marker" | grep -E 'mq: leak|WARNING:|BUG:' | head -n 2)"
 fi
 ktap_finish
