@@ -2,16 +2,17 @@
 /*
  * mq: a message queue whose data plane lives in the kernel.
  *
- * Module entry and exit: the device class, the character device region and
- * the control device.  Topics and queues come in kmod/ files of their own.
+ * Module entry and exit: the device class, the character device region,
+ * the control device, and the netlink family through which topics come
+ * and go.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
 #include <linux/module.h>
-#include <linux/version.h>
 #include <linux/mq.h>
 
+#include "compat.h"
 #include "mq.h"
 
 dev_t mq_devt;
@@ -25,11 +26,7 @@ static int __init mq_init(void)
 	if (ret)
 		return ret;
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
-	mq_class = class_create("mq");
-#else
-	mq_class = class_create(THIS_MODULE, "mq");
-#endif
+	mq_class = mq_class_create("mq");
 	if (IS_ERR(mq_class)) {
 		ret = PTR_ERR(mq_class);
 		goto err_region;
@@ -40,9 +37,18 @@ static int __init mq_init(void)
 		goto err_class;
 
 	mq_debugfs_init();
+
+	/* Last: from here on, requests can make topics. */
+	ret = mq_netlink_init();
+	if (ret)
+		goto err_control;
+
 	pr_info("loaded: abi %d, major %d\n", MQ_ABI_VERSION, MAJOR(mq_devt));
 	return 0;
 
+err_control:
+	mq_debugfs_exit();
+	mq_control_exit();
 err_class:
 	class_destroy(mq_class);
 err_region:
@@ -52,6 +58,9 @@ err_region:
 
 static void __exit mq_exit(void)
 {
+	/* First: no request may make a topic while the rest goes. */
+	mq_netlink_exit();
+	mq_topics_exit();
 	mq_debugfs_exit();
 	mq_control_exit();
 	class_destroy(mq_class);

@@ -7,13 +7,170 @@
 #define _MQ_H
 
 #include <linux/atomic.h>
+#include <linux/cdev.h>
 #include <linux/device.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+#include <linux/mq.h>
 
-#define MQ_MINORS	(1U << 20)	/* the whole minor space: one per queue later */
+#define MQ_MINORS	(1U << 20)	/* minor 0 is the control device */
 
 extern dev_t mq_devt;
 extern struct class *mq_class;
+
+/*
+ * Bits of struct mq_record.len while a record sits in the ring.  A
+ * producer reserves with BUSY set and clears it to commit; a record whose
+ * payload could not be copied is committed with DISCARD and skipped.
+ * Lengths are below MQ_RING_SIZE_MAX, so the bits are free.
+ */
+#define MQ_REC_BUSY	(1U << 31)
+#define MQ_REC_DISCARD	(1U << 30)
+#define MQ_REC_LEN_MASK	(MQ_REC_DISCARD - 1)
+
+/* The smallest record: a header and one byte, aligned. */
+#define MQ_REC_MIN_STRIDE	MQ_RECORD_ALIGN(MQ_RECORD_HDR_SIZE + 1)
+
+/* ring.c: a queue's memory. */
+struct mq_ring {
+	void *data;		/* size bytes, mapped twice back to back */
+	struct page **pages;
+	u64 size;		/* power of two */
+	u64 mask;
+	/*
+	 * Low 32 bits of the position of each retained record, indexed by
+	 * offset & imask: lseek and pread find a record without a scan.
+	 * More slots than records can ever be retained.
+	 */
+	u32 *index;
+	u64 imask;
+};
+
+int mq_ring_init(struct mq_ring *ring, u64 size);
+void mq_ring_free(struct mq_ring *ring);
+
+struct mq_topic;
+struct iov_iter;
+
+/* queue.c: one queue: its ring, its device, its readers. */
+struct mq_queue {
+	struct device dev;		/* the release of dev frees the queue */
+	struct cdev cdev;
+	struct mq_topic *topic;		/* a reference, dropped at release */
+	u32 id;
+
+	/*
+	 * lock protects head, tail, first_off, next_off, dead and readers,
+	 * and serializes reservations.  Copies in and out of the ring happen
+	 * outside it.
+	 */
+	spinlock_t lock;
+	u64 head;			/* byte position of the next reservation */
+	u64 tail;			/* byte position of the oldest record */
+	u64 first_off;			/* offset of the record at tail */
+	u64 next_off;			/* offset the next reservation gets */
+	struct list_head readers;	/* struct mq_file with FMODE_READ */
+	bool dead;			/* the topic was deleted */
+	u64 drops;
+
+	wait_queue_head_t rwait;	/* readers waiting for a record */
+	wait_queue_head_t wwait;	/* producers waiting for room */
+
+	struct mq_ring ring;
+
+	atomic64_t bytes_in, bytes_out, msgs_in, msgs_out;
+	atomic_t nreaders, nwriters;
+};
+
+/* One open file of a queue. */
+struct mq_file {
+	struct mq_queue *q;
+	struct list_head rnode;		/* in q->readers when readable */
+	/*
+	 * The offset up to which this reader has consumed: what MQ_FULL_BLOCK
+	 * keeps for it.  Moves with reads at it and with lseek; written under
+	 * q->lock or by its reader, read under q->lock.
+	 */
+	u64 cursor;
+};
+
+struct mq_queue *mq_queue_create(struct mq_topic *t, u32 id);
+void mq_queue_kill(struct mq_queue *q);
+ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait);
+ssize_t mq_queue_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
+		      struct iov_iter *to, bool nowait);
+loff_t mq_queue_seek(struct mq_queue *q, struct mq_file *mf, loff_t pos,
+		     loff_t offset, int whence);
+__poll_t mq_queue_poll_mask(struct mq_queue *q, loff_t pos, fmode_t mode);
+void mq_queue_attach(struct mq_queue *q, struct mq_file *mf, fmode_t mode,
+		     loff_t *pos);
+void mq_queue_detach(struct mq_queue *q, struct mq_file *mf, fmode_t mode);
+
+struct mq_queue_snapshot {
+	u64 first_off, next_off, drops;
+	u64 bytes_in, bytes_out, msgs_in, msgs_out;
+	u32 readers, writers;
+};
+void mq_queue_snapshot(struct mq_queue *q, struct mq_queue_snapshot *s);
+
+/* file.c */
+extern const struct file_operations mq_queue_fops;
+
+/* topic.c: the registry of topics. */
+struct mq_topic {
+	struct kref ref;
+	struct list_head node;		/* in the registry while it lives */
+	char name[MQ_NAME_MAX];
+	u32 nqueues;
+	u64 ring_size;
+	u32 max_msg_size;
+	umode_t mode;
+	kuid_t uid;
+	kgid_t gid;
+	u32 policy;			/* enum mq_full_policy */
+	struct mq_queue *queues[];
+};
+
+struct mq_topic_params {
+	const char *name;
+	u32 nqueues;
+	u64 ring_size;
+	u32 max_msg_size;
+	umode_t mode;
+	kuid_t uid;
+	kgid_t gid;
+	u32 policy;
+};
+
+struct netlink_ext_ack;
+
+int mq_topic_name_valid(const char *name, struct netlink_ext_ack *extack);
+int mq_topic_create(const struct mq_topic_params *p,
+		    struct netlink_ext_ack *extack);
+int mq_topic_delete(const char *name);
+void mq_topic_put(struct mq_topic *t);
+void mq_topics_exit(void);
+
+/*
+ * Calls fn for topics from the index *pos on, under the registry lock,
+ * until fn returns non-zero (returned); *pos is left at the topic fn
+ * stopped at.  *gen receives the registry's generation, so a dump split
+ * across calls can tell it changed.
+ */
+int mq_topics_walk(unsigned long *pos, unsigned int *gen,
+		   int (*fn)(struct mq_topic *t, void *arg), void *arg);
+/* The topic called name with a reference, or NULL. */
+struct mq_topic *mq_topic_get(const char *name);
+
+/* netlink.c */
+int mq_netlink_init(void);
+void mq_netlink_exit(void);
+void mq_netlink_notify(struct mq_topic *t, u8 cmd);
 
 /* control.c: /dev/mq/control */
 int mq_control_init(void);
@@ -26,6 +183,8 @@ void mq_control_exit(void);
  */
 enum mq_obj_kind {
 	MQ_OBJ_FILE,		/* an open file of any mq device */
+	MQ_OBJ_TOPIC,
+	MQ_OBJ_QUEUE,		/* with its ring */
 	MQ_OBJ_FAULT,		/* leaked on purpose through debugfs */
 	MQ_OBJ_NR,
 };

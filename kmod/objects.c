@@ -16,6 +16,8 @@ static atomic_long_t mq_objects[MQ_OBJ_NR];
 
 static const char * const mq_obj_names[MQ_OBJ_NR] = {
 	[MQ_OBJ_FILE]	= "file",
+	[MQ_OBJ_TOPIC]	= "topic",
+	[MQ_OBJ_QUEUE]	= "queue",
 	[MQ_OBJ_FAULT]	= "fault",
 };
 

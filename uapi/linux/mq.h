@@ -105,7 +105,7 @@
  *	topic's attributes.
  * MQ_CMD_TOPIC_DEL (needs CAP_NET_ADMIN)
  *	Delete the topic MQ_A_TOPIC (ENOENT if none).  Announced to
- *	MQ_GENL_MCGRP_EVENTS as MQ_CMD_TOPIC_DEL with MQ_A_TOPIC.
+ *	MQ_GENL_MCGRP_EVENTS as MQ_CMD_TOPIC_DEL with the topic's attributes.
  * MQ_CMD_TOPIC_GET (anyone)
  *	doit with MQ_A_TOPIC: that topic; dump: every topic.  Replies carry
  *	MQ_A_TOPIC, MQ_A_QUEUES, MQ_A_RING_SIZE, MQ_A_MAX_MSG_SIZE, MQ_A_MODE,
@@ -116,6 +116,10 @@
  *	MQ_A_BYTES_IN, MQ_A_BYTES_OUT, MQ_A_MSGS_IN, MQ_A_MSGS_OUT, MQ_A_DROPS,
  *	MQ_A_READERS, MQ_A_WRITERS (open files with read / write access).
  *	Bytes count message values.
+ *
+ * Attributes only the kernel reports (MQ_A_QUEUE and the counters) are
+ * refused in requests with EINVAL.  Requests are accepted in the initial
+ * network namespace only: topics are global.
  *
  * Documentation/netlink/specs/mq.yaml describes the family for YNL.
  */
@@ -210,7 +214,7 @@ enum mq_attr {
 	MQ_A_QUEUES,		/* u32, 1..MQ_QUEUES_MAX */
 	MQ_A_RING_SIZE,		/* u64, bytes per queue, power of two */
 	MQ_A_MAX_MSG_SIZE,	/* u32, largest value a write may carry */
-	MQ_A_MODE,		/* u32, permission bits of the nodes (<= 0777) */
+	MQ_A_MODE,		/* u32, permission bits of the nodes, 1..0777 */
 	MQ_A_UID,		/* u32, owner of the nodes */
 	MQ_A_GID,		/* u32, group of the nodes */
 	MQ_A_FULL_POLICY,	/* u32, enum mq_full_policy */

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The file operations of a queue device, /dev/mq/<topic>/<queue>.
+ *
+ * The file position is a logical offset: read_iter reads the message at
+ * iocb->ki_pos and moves it one past, so read(2), pread(2), readv(2) and
+ * io_uring reads (at the file position or at an offset) share one path.
+ * Writes append and leave the position alone.
+ *
+ * FMODE_NOWAIT and IOCB_NOWAIT: io_uring first tries a read or write
+ * without blocking; a queue answers -EAGAIN at once instead of sleeping,
+ * and io_uring then waits through ->poll rather than handing the request
+ * to an io-wq worker thread.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+
+#include "mq.h"
+
+static int mq_file_open(struct inode *inode, struct file *file)
+{
+	struct mq_queue *q = container_of(inode->i_cdev, struct mq_queue, cdev);
+	struct mq_file *mf;
+
+	if (READ_ONCE(q->dead))
+		return -ENODEV;
+	mf = kzalloc(sizeof(*mf), GFP_KERNEL_ACCOUNT);
+	if (!mf)
+		return -ENOMEM;
+	mq_obj_get(MQ_OBJ_FILE);
+
+	/* The queue outlives every file of it, deleted or not. */
+	get_device(&q->dev);
+	mf->q = q;
+	INIT_LIST_HEAD(&mf->rnode);
+	mq_queue_attach(q, mf, file->f_mode, &file->f_pos);
+	file->private_data = mf;
+	/* read(2)s on one file shared by threads take the position in turn. */
+	file->f_mode |= FMODE_NOWAIT | FMODE_ATOMIC_POS;
+	return 0;
+}
+
+static int mq_file_release(struct inode *inode, struct file *file)
+{
+	struct mq_file *mf = file->private_data;
+
+	mq_queue_detach(mf->q, mf, file->f_mode);
+	put_device(&mf->q->dev);
+	kfree(mf);
+	mq_obj_put(MQ_OBJ_FILE);
+	return 0;
+}
+
+static bool mq_nowait(struct kiocb *iocb)
+{
+	return (iocb->ki_flags & IOCB_NOWAIT) ||
+	       (iocb->ki_filp->f_flags & O_NONBLOCK);
+}
+
+static ssize_t mq_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct mq_file *mf = iocb->ki_filp->private_data;
+
+	return mq_queue_read(mf->q, mf, &iocb->ki_pos, to, mq_nowait(iocb));
+}
+
+static ssize_t mq_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct mq_file *mf = iocb->ki_filp->private_data;
+
+	return mq_queue_append(mf->q, from, mq_nowait(iocb));
+}
+
+static loff_t mq_file_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct mq_file *mf = file->private_data;
+	loff_t ret;
+
+	/* The VFS holds f_pos_lock around ->llseek for FMODE_ATOMIC_POS. */
+	ret = mq_queue_seek(mf->q, mf, file->f_pos, offset, whence);
+	if (ret >= 0)
+		file->f_pos = ret;
+	return ret;
+}
+
+static __poll_t mq_file_poll(struct file *file, poll_table *wait)
+{
+	struct mq_file *mf = file->private_data;
+	struct mq_queue *q = mf->q;
+
+	if (file->f_mode & FMODE_READ)
+		poll_wait(file, &q->rwait, wait);
+	if (file->f_mode & FMODE_WRITE)
+		poll_wait(file, &q->wwait, wait);
+	return mq_queue_poll_mask(q, READ_ONCE(file->f_pos), file->f_mode);
+}
+
+const struct file_operations mq_queue_fops = {
+	.owner		= THIS_MODULE,
+	.open		= mq_file_open,
+	.release	= mq_file_release,
+	.read_iter	= mq_file_read_iter,
+	.write_iter	= mq_file_write_iter,
+	.llseek		= mq_file_llseek,
+	.poll		= mq_file_poll,
+};

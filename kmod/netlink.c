@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic netlink family "mq": create, delete and list topics, list
+ * queues with their state, and announce topics coming and going to the
+ * "events" multicast group.  The commands and attributes are documented
+ * in uapi/linux/mq.h and Documentation/netlink/specs/mq.yaml.
+ *
+ * Validation is strict (a new family gets it from the core): unknown
+ * attributes, wrong types and lengths fail before a handler runs.  What
+ * the policy cannot express (powers of two, cross-attribute limits, the
+ * name's character set) the handlers check, with an extended ack.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "mq.h"
+
+static const struct nla_policy mq_policy[MQ_A_MAX + 1] = {
+	[MQ_A_PAD]		= { .type = NLA_REJECT },
+	[MQ_A_TOPIC]		= { .type = NLA_NUL_STRING, .len = MQ_NAME_MAX - 1 },
+	[MQ_A_QUEUES]		= NLA_POLICY_RANGE(NLA_U32, 1, MQ_QUEUES_MAX),
+	[MQ_A_RING_SIZE]	= { .type = NLA_U64 },
+	[MQ_A_MAX_MSG_SIZE]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[MQ_A_MODE]		= NLA_POLICY_RANGE(NLA_U32, 1, 0777),
+	[MQ_A_UID]		= { .type = NLA_U32 },
+	[MQ_A_GID]		= { .type = NLA_U32 },
+	[MQ_A_FULL_POLICY]	= NLA_POLICY_MAX(NLA_U32, __MQ_FULL_MAX - 1),
+	/* What only the kernel reports is refused in requests. */
+	[MQ_A_QUEUE]		= { .type = NLA_REJECT },
+	[MQ_A_FIRST_OFFSET]	= { .type = NLA_REJECT },
+	[MQ_A_NEXT_OFFSET]	= { .type = NLA_REJECT },
+	[MQ_A_BYTES_IN]		= { .type = NLA_REJECT },
+	[MQ_A_BYTES_OUT]	= { .type = NLA_REJECT },
+	[MQ_A_MSGS_IN]		= { .type = NLA_REJECT },
+	[MQ_A_MSGS_OUT]		= { .type = NLA_REJECT },
+	[MQ_A_DROPS]		= { .type = NLA_REJECT },
+	[MQ_A_READERS]		= { .type = NLA_REJECT },
+	[MQ_A_WRITERS]		= { .type = NLA_REJECT },
+};
+
+enum mq_mcgrp {
+	MQ_MCGRP_EVENTS,
+};
+
+static const struct genl_multicast_group mq_mcgrps[] = {
+	[MQ_MCGRP_EVENTS] = { .name = MQ_GENL_MCGRP_EVENTS },
+};
+
+static struct genl_family mq_genl_family;
+
+static int mq_nl_put_topic(struct sk_buff *skb, const struct mq_topic *t)
+{
+	if (nla_put_string(skb, MQ_A_TOPIC, t->name) ||
+	    nla_put_u32(skb, MQ_A_QUEUES, t->nqueues) ||
+	    nla_put_u64_64bit(skb, MQ_A_RING_SIZE, t->ring_size, MQ_A_PAD) ||
+	    nla_put_u32(skb, MQ_A_MAX_MSG_SIZE, t->max_msg_size) ||
+	    nla_put_u32(skb, MQ_A_MODE, t->mode) ||
+	    nla_put_u32(skb, MQ_A_UID, from_kuid_munged(&init_user_ns, t->uid)) ||
+	    nla_put_u32(skb, MQ_A_GID, from_kgid_munged(&init_user_ns, t->gid)) ||
+	    nla_put_u32(skb, MQ_A_FULL_POLICY, t->policy))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* The largest value whose record fits twice in a ring of size bytes. */
+static u32 mq_max_msg_limit(u64 size)
+{
+	return min_t(u64, U32_MAX, (size / 2 - MQ_RECORD_HDR_SIZE) & ~7ULL);
+}
+
+static int mq_nl_topic_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+	struct mq_topic_params p = {
+		.nqueues	= 1,
+		.ring_size	= MQ_RING_SIZE_DEFAULT,
+		.mode		= 0600,
+		.uid		= GLOBAL_ROOT_UID,
+		.gid		= GLOBAL_ROOT_GID,
+		.policy		= MQ_FULL_BLOCK,
+	};
+	struct netlink_ext_ack *extack = info->extack;
+
+	if (GENL_REQ_ATTR_CHECK(info, MQ_A_TOPIC))
+		return -EINVAL;
+	p.name = nla_data(attrs[MQ_A_TOPIC]);
+
+	if (attrs[MQ_A_QUEUES])
+		p.nqueues = nla_get_u32(attrs[MQ_A_QUEUES]);
+	if (attrs[MQ_A_RING_SIZE]) {
+		p.ring_size = nla_get_u64(attrs[MQ_A_RING_SIZE]);
+		if (!is_power_of_2(p.ring_size) ||
+		    p.ring_size < MQ_RING_SIZE_MIN ||
+		    p.ring_size > MQ_RING_SIZE_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[MQ_A_RING_SIZE],
+					    "ring size must be a power of two from 4 KiB to 1 GiB");
+			return -EINVAL;
+		}
+	}
+	p.max_msg_size = min_t(u32, MQ_MAX_MSG_SIZE_DEFAULT,
+			       mq_max_msg_limit(p.ring_size));
+	if (attrs[MQ_A_MAX_MSG_SIZE]) {
+		p.max_msg_size = nla_get_u32(attrs[MQ_A_MAX_MSG_SIZE]);
+		if (p.max_msg_size > mq_max_msg_limit(p.ring_size)) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[MQ_A_MAX_MSG_SIZE],
+					    "max message size too large: its record must fit twice in the ring");
+			return -EINVAL;
+		}
+	}
+	if (attrs[MQ_A_MODE])
+		p.mode = nla_get_u32(attrs[MQ_A_MODE]);
+	if (attrs[MQ_A_UID]) {
+		p.uid = make_kuid(current_user_ns(), nla_get_u32(attrs[MQ_A_UID]));
+		if (!uid_valid(p.uid)) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[MQ_A_UID], "invalid uid");
+			return -EINVAL;
+		}
+	}
+	if (attrs[MQ_A_GID]) {
+		p.gid = make_kgid(current_user_ns(), nla_get_u32(attrs[MQ_A_GID]));
+		if (!gid_valid(p.gid)) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[MQ_A_GID], "invalid gid");
+			return -EINVAL;
+		}
+	}
+	if (attrs[MQ_A_FULL_POLICY])
+		p.policy = nla_get_u32(attrs[MQ_A_FULL_POLICY]);
+
+	return mq_topic_create(&p, extack);
+}
+
+static int mq_nl_topic_del(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *name;
+
+	if (GENL_REQ_ATTR_CHECK(info, MQ_A_TOPIC))
+		return -EINVAL;
+	name = nla_data(info->attrs[MQ_A_TOPIC]);
+	if (mq_topic_delete(name)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MQ_A_TOPIC],
+				    "no such topic");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int mq_nl_topic_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct mq_topic *t;
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, MQ_A_TOPIC))
+		return -EINVAL;
+	t = mq_topic_get(nla_data(info->attrs[MQ_A_TOPIC]));
+	if (!t) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MQ_A_TOPIC],
+				    "no such topic");
+		return -ENOENT;
+	}
+
+	ret = -ENOMEM;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		goto out;
+	hdr = genlmsg_put_reply(msg, info, &mq_genl_family, 0, MQ_CMD_TOPIC_GET);
+	if (!hdr || mq_nl_put_topic(msg, t)) {
+		nlmsg_free(msg);
+		ret = -EMSGSIZE;
+		goto out;
+	}
+	genlmsg_end(msg, hdr);
+	ret = genlmsg_reply(msg, info);
+out:
+	mq_topic_put(t);
+	return ret;
+}
+
+struct mq_nl_dump {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+	const char *only;	/* QUEUE_GET: this topic's queues only */
+};
+
+static void *mq_nl_dump_hdr(struct mq_nl_dump *d, u8 cmd)
+{
+	void *hdr = genlmsg_put(d->skb, NETLINK_CB(d->cb->skb).portid,
+				d->cb->nlh->nlmsg_seq, &mq_genl_family,
+				NLM_F_MULTI, cmd);
+
+	if (hdr)
+		genl_dump_check_consistent(d->cb, hdr);
+	return hdr;
+}
+
+static int mq_nl_dump_topic(struct mq_topic *t, void *arg)
+{
+	struct mq_nl_dump *d = arg;
+	void *hdr = mq_nl_dump_hdr(d, MQ_CMD_TOPIC_GET);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (mq_nl_put_topic(d->skb, t)) {
+		genlmsg_cancel(d->skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(d->skb, hdr);
+	return 0;
+}
+
+/* cb->args[0]: next topic; cb->seq: the registry generation. */
+static int mq_nl_topic_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct mq_nl_dump d = { .skb = skb, .cb = cb };
+	unsigned int gen;
+	int ret;
+
+	ret = mq_topics_walk(&cb->args[0], &gen, mq_nl_dump_topic, &d);
+	cb->seq = gen;
+	if (ret && ret != -EMSGSIZE)
+		return ret;
+	/* A full skb with nothing in it: one message does not fit at all. */
+	if (ret == -EMSGSIZE && !skb->len)
+		return -EMSGSIZE;
+	return skb->len;
+}
+
+static int mq_nl_put_queue(struct sk_buff *skb, struct mq_queue *q)
+{
+	struct mq_queue_snapshot s;
+
+	mq_queue_snapshot(q, &s);
+	if (nla_put_string(skb, MQ_A_TOPIC, q->topic->name) ||
+	    nla_put_u32(skb, MQ_A_QUEUE, q->id) ||
+	    nla_put_u64_64bit(skb, MQ_A_FIRST_OFFSET, s.first_off, MQ_A_PAD) ||
+	    nla_put_u64_64bit(skb, MQ_A_NEXT_OFFSET, s.next_off, MQ_A_PAD) ||
+	    nla_put_u64_64bit(skb, MQ_A_BYTES_IN, s.bytes_in, MQ_A_PAD) ||
+	    nla_put_u64_64bit(skb, MQ_A_BYTES_OUT, s.bytes_out, MQ_A_PAD) ||
+	    nla_put_u64_64bit(skb, MQ_A_MSGS_IN, s.msgs_in, MQ_A_PAD) ||
+	    nla_put_u64_64bit(skb, MQ_A_MSGS_OUT, s.msgs_out, MQ_A_PAD) ||
+	    nla_put_u64_64bit(skb, MQ_A_DROPS, s.drops, MQ_A_PAD) ||
+	    nla_put_u32(skb, MQ_A_READERS, s.readers) ||
+	    nla_put_u32(skb, MQ_A_WRITERS, s.writers))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* cb->args[1]: the next queue of the topic at cb->args[0]. */
+static int mq_nl_dump_queues(struct mq_topic *t, void *arg)
+{
+	struct mq_nl_dump *d = arg;
+	long *next = &d->cb->args[1];
+	void *hdr;
+
+	if (d->only && strcmp(d->only, t->name))
+		return 0;
+	for (; *next < t->nqueues; (*next)++) {
+		hdr = mq_nl_dump_hdr(d, MQ_CMD_QUEUE_GET);
+		if (!hdr)
+			return -EMSGSIZE;
+		if (mq_nl_put_queue(d->skb, t->queues[*next])) {
+			genlmsg_cancel(d->skb, hdr);
+			return -EMSGSIZE;
+		}
+		genlmsg_end(d->skb, hdr);
+	}
+	*next = 0;
+	return 0;
+}
+
+static int mq_nl_queue_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct mq_nl_dump d = { .skb = skb, .cb = cb };
+	unsigned int gen;
+	int ret;
+
+	if (info->attrs[MQ_A_TOPIC])
+		d.only = nla_data(info->attrs[MQ_A_TOPIC]);
+	ret = mq_topics_walk(&cb->args[0], &gen, mq_nl_dump_queues, &d);
+	cb->seq = gen;
+	if (ret && ret != -EMSGSIZE)
+		return ret;
+	if (ret == -EMSGSIZE && !skb->len)
+		return -EMSGSIZE;
+	return skb->len;
+}
+
+static const struct genl_small_ops mq_genl_ops[] = {
+	{
+		.cmd	= MQ_CMD_TOPIC_NEW,
+		.doit	= mq_nl_topic_new,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= MQ_CMD_TOPIC_DEL,
+		.doit	= mq_nl_topic_del,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= MQ_CMD_TOPIC_GET,
+		.doit	= mq_nl_topic_get,
+		.dumpit	= mq_nl_topic_dump,
+	},
+	{
+		.cmd	= MQ_CMD_QUEUE_GET,
+		.dumpit	= mq_nl_queue_dump,
+	},
+};
+
+static struct genl_family mq_genl_family __ro_after_init = {
+	.name		= MQ_GENL_NAME,
+	.version	= MQ_GENL_VERSION,
+	.maxattr	= MQ_A_MAX,
+	.policy		= mq_policy,
+	/* Topics are global, not per network namespace. */
+	.netnsok	= false,
+	.module		= THIS_MODULE,
+	.small_ops	= mq_genl_ops,
+	.n_small_ops	= ARRAY_SIZE(mq_genl_ops),
+	.mcgrps		= mq_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(mq_mcgrps),
+};
+
+/* Tells the "events" group; called under the registry lock, so in order. */
+void mq_netlink_notify(struct mq_topic *t, u8 cmd)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&mq_genl_family, &init_net, MQ_MCGRP_EVENTS))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &mq_genl_family, 0, cmd);
+	if (!hdr || mq_nl_put_topic(msg, t)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&mq_genl_family, msg, 0, MQ_MCGRP_EVENTS, GFP_KERNEL);
+}
+
+int __init mq_netlink_init(void)
+{
+	return genl_register_family(&mq_genl_family);
+}
+
+void mq_netlink_exit(void)
+{
+	genl_unregister_family(&mq_genl_family);
+}
+
+MODULE_ALIAS_GENL_FAMILY(MQ_GENL_NAME);

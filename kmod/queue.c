@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A queue: a ring of records, its device node, and the rules of the data
+ * path.
+ *
+ * Producers append in three steps, as the BPF ring buffer does: reserve
+ * under q->lock (take the next offset and stride of bytes at head, write
+ * the header with MQ_REC_BUSY in len), copy the payload with the lock
+ * dropped, then commit by clearing MQ_REC_BUSY with a release store.
+ * Many producers copy at once; a reader stops at the first record still
+ * busy, so records become visible in offset order.
+ *
+ * Readers find the record at their offset under q->lock (through the ring
+ * index), check it is committed, and copy it out with the lock dropped.
+ * Under MQ_FULL_DROP a producer may drop that record and reuse its bytes
+ * meanwhile; it moves tail before it writes (smp_wmb), and the reader
+ * checks tail after its copy (smp_rmb): if tail passed the record, what
+ * was copied may be torn and the read fails with ERANGE.
+ *
+ * Positions (head, tail) are byte counts since the queue was made; a
+ * position's place in the ring is pos & mask.  They never wrap in
+ * practice (2^64 bytes).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/uio.h>
+
+#include "compat.h"
+#include "mq.h"
+
+static inline struct mq_record *mq_rec(struct mq_queue *q, u64 pos)
+{
+	return q->ring.data + (pos & q->ring.mask);
+}
+
+static inline u64 mq_stride(u64 len)
+{
+	return MQ_RECORD_ALIGN(len);
+}
+
+/* The position of the retained record at off.  Call under q->lock. */
+static u64 mq_pos_of(struct mq_queue *q, u64 off)
+{
+	u32 low = q->ring.index[off & q->ring.imask];
+
+	/* head - pos < 2^32: the ring is at most MQ_RING_SIZE_MAX bytes. */
+	return q->head - (u32)((u32)q->head - low);
+}
+
+/* The smallest offset an open reader still has to consume.  Under lock. */
+static u64 mq_min_cursor(struct mq_queue *q)
+{
+	struct mq_file *mf;
+	u64 min = q->next_off;
+
+	list_for_each_entry(mf, &q->readers, rnode)
+		min = min_t(u64, min, READ_ONCE(mf->cursor));
+	return min;
+}
+
+/*
+ * Makes room for stride bytes at head by dropping the oldest records, as
+ * far as the topic's policy lets it; with dry_run, only says whether it
+ * could.  Returns 0 or -EAGAIN (full for now).  Call under q->lock.
+ */
+static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
+{
+	u64 need = q->head + stride - q->ring.size;
+	u64 tail = q->tail, off = q->first_off, limit = U64_MAX;
+	u32 len;
+
+	if ((s64)(need - tail) <= 0)
+		return 0;
+	if (q->topic->policy == MQ_FULL_BLOCK)
+		limit = mq_min_cursor(q);
+
+	while ((s64)(need - tail) > 0) {
+		/* Pairs with the smp_store_release() in mq_commit(). */
+		len = smp_load_acquire(&mq_rec(q, tail)->len);
+		if (len & MQ_REC_BUSY)
+			return -EAGAIN;	/* its producer is still copying */
+		if (off >= limit)
+			return -EAGAIN;	/* an open reader has not read it */
+		tail += mq_stride(len & MQ_REC_LEN_MASK);
+		off++;
+	}
+	if (dry_run)
+		return 0;
+
+	q->drops += off - q->first_off;
+	WRITE_ONCE(q->first_off, off);
+	WRITE_ONCE(q->tail, tail);
+	/*
+	 * Readers copying a dropped record must see the new tail if they see
+	 * any byte written over it.  Pairs with the smp_rmb() in
+	 * mq_copy_out().
+	 */
+	smp_wmb();
+	return 0;
+}
+
+static bool mq_can_append(struct mq_queue *q, u64 stride)
+{
+	bool ret;
+
+	spin_lock(&q->lock);
+	ret = q->dead || !mq_make_room(q, stride, true);
+	spin_unlock(&q->lock);
+	return ret;
+}
+
+/*
+ * Reserves a record of len bytes (header included).  Returns its header
+ * with len = MQ_REC_BUSY | len and offset set, or an ERR_PTR.
+ */
+static struct mq_record *mq_reserve(struct mq_queue *q, u32 len, bool nowait)
+{
+	u64 stride = mq_stride(len);
+	struct mq_record *rec;
+	int ret;
+
+	for (;;) {
+		spin_lock(&q->lock);
+		if (q->dead) {
+			ret = -ENODEV;
+			goto out_unlock;
+		}
+		ret = mq_make_room(q, stride, false);
+		if (!ret)
+			break;
+		spin_unlock(&q->lock);
+
+		if (nowait)
+			return ERR_PTR(-EAGAIN);
+		if (wait_event_interruptible(q->wwait, mq_can_append(q, stride)))
+			return ERR_PTR(-ERESTARTSYS);
+	}
+
+	rec = mq_rec(q, q->head);
+	WRITE_ONCE(rec->len, MQ_REC_BUSY | len);
+	rec->offset = q->next_off;
+	q->ring.index[q->next_off & q->ring.imask] = (u32)q->head;
+	q->next_off++;
+	q->head += stride;
+	spin_unlock(&q->lock);
+	return rec;
+
+out_unlock:
+	spin_unlock(&q->lock);
+	return ERR_PTR(ret);
+}
+
+/* Publishes a reserved record, whole (flag 0) or discarded. */
+static void mq_commit(struct mq_queue *q, struct mq_record *rec, u32 len,
+		      u32 flag)
+{
+	/*
+	 * Everything written into the record happens before its len loses
+	 * MQ_REC_BUSY.  Pairs with the smp_load_acquire() of len in
+	 * mq_copy_out() and mq_make_room().
+	 */
+	smp_store_release(&rec->len, len | flag);
+
+	/* wq_has_sleeper() orders the store above before the check. */
+	if (wq_has_sleeper(&q->rwait))
+		wake_up_interruptible_poll(&q->rwait, EPOLLIN | EPOLLRDNORM);
+	/* A producer may wait for this record to stop being busy. */
+	if (wq_has_sleeper(&q->wwait))
+		wake_up_interruptible_poll(&q->wwait, EPOLLOUT | EPOLLWRNORM);
+}
+
+ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
+{
+	size_t vlen = iov_iter_count(from);
+	u32 len = MQ_RECORD_HDR_SIZE + vlen;
+	struct mq_record *rec;
+	u32 crc, pad;
+
+	if (!vlen)
+		return -EINVAL;
+	if (vlen > q->topic->max_msg_size)
+		return -EMSGSIZE;
+
+	rec = mq_reserve(q, len, nowait);
+	if (IS_ERR(rec))
+		return PTR_ERR(rec);
+
+	rec->timestamp = ktime_get_coarse_real_ns();
+	rec->key_len = 0;
+	rec->value_len = vlen;
+	rec->producer_id = 0;
+	rec->sequence = 0;
+	rec->flags = 0;
+	rec->magic = MQ_RECORD_MAGIC;
+	rec->reserved0 = 0;
+	rec->reserved[0] = 0;
+	rec->reserved[1] = 0;
+
+	if (copy_from_iter((void *)(rec + 1), vlen, from) != vlen) {
+		/* Its offset is taken: leave a hole no reader returns. */
+		mq_commit(q, rec, len, MQ_REC_DISCARD);
+		return -EFAULT;
+	}
+	/* The log and the wire keep the padding: make it deterministic. */
+	pad = mq_stride(len) - len;
+	if (pad)
+		memset((void *)rec + len, 0, pad);
+
+	crc = mq_crc32c_raw(~0U, (u8 *)rec + MQ_RECORD_CRC_START,
+			    len - MQ_RECORD_CRC_START);
+	rec->crc = ~crc;
+
+	mq_commit(q, rec, len, 0);
+	atomic64_inc(&q->msgs_in);
+	atomic64_add(vlen, &q->bytes_in);
+	return vlen;
+}
+
+/*
+ * Where the record at off is.  Returns 0 with *pos set, -EAGAIN when off
+ * is the next offset (nothing there yet), -ERANGE when off is no longer
+ * retained, -ENXIO past the next offset, -ENODEV on a deleted queue.
+ */
+static int mq_locate(struct mq_queue *q, u64 off, u64 *pos)
+{
+	int ret = 0;
+
+	spin_lock(&q->lock);
+	if (q->dead)
+		ret = -ENODEV;
+	else if (off < q->first_off)
+		ret = -ERANGE;
+	else if (off == q->next_off)
+		ret = -EAGAIN;
+	else if (off > q->next_off)
+		ret = -ENXIO;
+	else
+		*pos = mq_pos_of(q, off);
+	spin_unlock(&q->lock);
+	return ret;
+}
+
+/* Whether a read at off would not wait. */
+static bool mq_readable(struct mq_queue *q, u64 off)
+{
+	u64 pos;
+	int ret = mq_locate(q, off, &pos);
+
+	if (ret)
+		return ret != -EAGAIN;
+	/* Pairs with the smp_store_release() in mq_commit(). */
+	return !(smp_load_acquire(&mq_rec(q, pos)->len) & MQ_REC_BUSY);
+}
+
+/* True when the bytes at pos were dropped, perhaps while we read them. */
+static bool mq_overwritten(struct mq_queue *q, u64 pos)
+{
+	/* Pairs with the smp_wmb() in mq_make_room(). */
+	smp_rmb();
+	return (s64)(READ_ONCE(q->tail) - pos) > 0;
+}
+
+/*
+ * Copies the value of the record at pos (offset off) to @to.  Returns the
+ * value's length, -EAGAIN if the record is not committed yet, -ENOENT if
+ * it was discarded, -ERANGE if it was dropped under us, -EMSGSIZE if @to
+ * is too small (nothing consumed), -EFAULT.
+ */
+static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off,
+			   struct iov_iter *to)
+{
+	struct mq_record *rec = mq_rec(q, pos);
+	u32 len, klen, vlen;
+	u64 roff;
+
+	/* Pairs with the smp_store_release() in mq_commit(). */
+	len = smp_load_acquire(&rec->len);
+	if (len & MQ_REC_BUSY)
+		return -EAGAIN;
+	klen = READ_ONCE(rec->key_len);
+	vlen = READ_ONCE(rec->value_len);
+	roff = READ_ONCE(rec->offset);
+	/*
+	 * Read every field before this check: a header torn by a producer
+	 * reusing the bytes proves nothing, one read before it was intact.
+	 */
+	if (mq_overwritten(q, pos))
+		return -ERANGE;
+	if (WARN_ON_ONCE(roff != off ||
+			 (len & MQ_REC_LEN_MASK) !=
+			 MQ_RECORD_HDR_SIZE + (u64)klen + vlen))
+		return -EIO;
+	if (len & MQ_REC_DISCARD)
+		return -ENOENT;
+	if (vlen > iov_iter_count(to))
+		return -EMSGSIZE;
+
+	if (copy_to_iter((void *)(rec + 1) + klen, vlen, to) != vlen)
+		return -EFAULT;
+	if (mq_overwritten(q, pos))
+		return -ERANGE;
+	return vlen;
+}
+
+/* A reader consumed up to off: MQ_FULL_BLOCK may drop what is before. */
+static void mq_advance_cursor(struct mq_queue *q, struct mq_file *mf, u64 off)
+{
+	WRITE_ONCE(mf->cursor, off);
+	/* wq_has_sleeper() orders the store above before the check. */
+	if (q->topic->policy == MQ_FULL_BLOCK && wq_has_sleeper(&q->wwait))
+		wake_up_interruptible_poll(&q->wwait, EPOLLOUT | EPOLLWRNORM);
+}
+
+ssize_t mq_queue_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
+		      struct iov_iter *to, bool nowait)
+{
+	u64 o = *off, pos;
+	ssize_t ret;
+
+	if (*off < 0)
+		return -EINVAL;
+	for (;;) {
+		ret = mq_locate(q, o, &pos);
+		if (!ret)
+			ret = mq_copy_out(q, pos, o, to);
+		if (ret == -ENOENT) {
+			o++;	/* a discarded record: not a message */
+			continue;
+		}
+		if (ret != -EAGAIN)
+			break;
+		if (nowait)
+			return -EAGAIN;
+		if (wait_event_interruptible(q->rwait, mq_readable(q, o)))
+			return -ERESTARTSYS;
+	}
+	if (ret < 0)
+		return ret;
+
+	/* A read at the reader's own cursor consumes. */
+	if (READ_ONCE(mf->cursor) == *off)
+		mq_advance_cursor(q, mf, o + 1);
+	*off = o + 1;
+	atomic64_inc(&q->msgs_out);
+	atomic64_add(ret, &q->bytes_out);
+	return ret;
+}
+
+loff_t mq_queue_seek(struct mq_queue *q, struct mq_file *mf, loff_t pos,
+		     loff_t offset, int whence)
+{
+	loff_t base, new;
+	u64 old = READ_ONCE(mf->cursor);
+
+	spin_lock(&q->lock);
+	if (q->dead) {
+		new = -ENODEV;
+		goto out;
+	}
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = pos;
+		break;
+	case SEEK_END:
+		base = q->next_off;
+		break;
+	default:
+		new = -EINVAL;
+		goto out;
+	}
+	if (check_add_overflow(base, offset, &new) || new < 0) {
+		new = -EINVAL;
+		goto out;
+	}
+	if ((u64)new < q->first_off)
+		new = -ERANGE;
+	else if ((u64)new > q->next_off)
+		new = -ENXIO;
+	else
+		WRITE_ONCE(mf->cursor, new);	/* under lock: see mq_min_cursor() */
+out:
+	spin_unlock(&q->lock);
+	if (new > 0 && (u64)new > old)
+		mq_advance_cursor(q, mf, new);
+	return new;
+}
+
+__poll_t mq_queue_poll_mask(struct mq_queue *q, loff_t pos, fmode_t mode)
+{
+	__poll_t mask = 0;
+
+	if (READ_ONCE(q->dead))
+		return EPOLLERR | EPOLLHUP;
+	if ((mode & FMODE_READ) && pos >= 0 && mq_readable(q, pos))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if ((mode & FMODE_WRITE) &&
+	    mq_can_append(q, mq_stride(MQ_RECORD_HDR_SIZE +
+				       (u64)q->topic->max_msg_size)))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}
+
+/* A new file starts at the next offset, like tail -f. */
+void mq_queue_attach(struct mq_queue *q, struct mq_file *mf, fmode_t mode,
+		     loff_t *pos)
+{
+	spin_lock(&q->lock);
+	*pos = q->next_off;
+	mf->cursor = q->next_off;
+	if (mode & FMODE_READ)
+		list_add(&mf->rnode, &q->readers);
+	spin_unlock(&q->lock);
+	if (mode & FMODE_READ)
+		atomic_inc(&q->nreaders);
+	if (mode & FMODE_WRITE)
+		atomic_inc(&q->nwriters);
+}
+
+void mq_queue_detach(struct mq_queue *q, struct mq_file *mf, fmode_t mode)
+{
+	if (mode & FMODE_READ) {
+		spin_lock(&q->lock);
+		list_del(&mf->rnode);
+		spin_unlock(&q->lock);
+		atomic_dec(&q->nreaders);
+		/* The slowest reader may have gone: producers may go on. */
+		if (wq_has_sleeper(&q->wwait))
+			wake_up_interruptible_poll(&q->wwait, EPOLLOUT);
+	}
+	if (mode & FMODE_WRITE)
+		atomic_dec(&q->nwriters);
+}
+
+void mq_queue_snapshot(struct mq_queue *q, struct mq_queue_snapshot *s)
+{
+	spin_lock(&q->lock);
+	s->first_off = q->first_off;
+	s->next_off = q->next_off;
+	s->drops = q->drops;
+	spin_unlock(&q->lock);
+	s->bytes_in = atomic64_read(&q->bytes_in);
+	s->bytes_out = atomic64_read(&q->bytes_out);
+	s->msgs_in = atomic64_read(&q->msgs_in);
+	s->msgs_out = atomic64_read(&q->msgs_out);
+	s->readers = atomic_read(&q->nreaders);
+	s->writers = atomic_read(&q->nwriters);
+}
+
+/* ---- the device ------------------------------------------------------ */
+
+static DEFINE_IDA(mq_minor_ida);
+
+static char *mq_queue_devnode(MQ_DEVNODE_CONST struct device *dev,
+			      umode_t *mode, kuid_t *uid, kgid_t *gid)
+{
+	const struct mq_queue *q = container_of(dev, struct mq_queue, dev);
+
+	if (mode)
+		*mode = q->topic->mode;
+	if (uid)
+		*uid = q->topic->uid;
+	if (gid)
+		*gid = q->topic->gid;
+	return NULL;
+}
+
+static const struct device_type mq_queue_type = {
+	.name		= "mq_queue",
+	.devnode	= mq_queue_devnode,
+};
+
+/* The last reference is gone: no file, no registry entry. */
+static void mq_queue_release(struct device *dev)
+{
+	struct mq_queue *q = container_of(dev, struct mq_queue, dev);
+
+	if (q->ring.data)
+		mq_ring_free(&q->ring);
+	if (MINOR(dev->devt))
+		ida_free(&mq_minor_ida, MINOR(dev->devt));
+	mq_topic_put(q->topic);
+	kfree(q);
+	mq_obj_put(MQ_OBJ_QUEUE);
+}
+
+struct mq_queue *mq_queue_create(struct mq_topic *t, u32 id)
+{
+	struct mq_queue *q;
+	int ret, minor;
+
+	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
+	if (!q)
+		return ERR_PTR(-ENOMEM);
+	mq_obj_get(MQ_OBJ_QUEUE);
+	kref_get(&t->ref);
+	q->topic = t;
+	q->id = id;
+	spin_lock_init(&q->lock);
+	INIT_LIST_HEAD(&q->readers);
+	init_waitqueue_head(&q->rwait);
+	init_waitqueue_head(&q->wwait);
+
+	/* From here on, put_device() undoes everything through the release. */
+	device_initialize(&q->dev);
+	q->dev.class = mq_class;
+	q->dev.type = &mq_queue_type;
+	q->dev.release = mq_queue_release;
+
+	minor = ida_alloc_range(&mq_minor_ida, 1, MQ_MINORS - 1, GFP_KERNEL);
+	if (minor < 0) {
+		ret = minor == -ENOSPC ? -ENFILE : minor;
+		goto err_put;
+	}
+	q->dev.devt = MKDEV(MAJOR(mq_devt), minor);
+
+	ret = mq_ring_init(&q->ring, t->ring_size);
+	if (ret) {
+		q->ring.data = NULL;
+		goto err_put;
+	}
+
+	/* devtmpfs turns each '!' into a directory: /dev/mq/<topic>/<id>. */
+	ret = dev_set_name(&q->dev, "mq!%s!%u", t->name, id);
+	if (ret)
+		goto err_put;
+
+	cdev_init(&q->cdev, &mq_queue_fops);
+	q->cdev.owner = THIS_MODULE;
+	ret = cdev_device_add(&q->cdev, &q->dev);
+	if (ret)
+		goto err_put;
+	return q;
+
+err_put:
+	put_device(&q->dev);
+	return ERR_PTR(ret);
+}
+
+/*
+ * The topic is being deleted: fail every call on the queue from now on,
+ * wake whoever waits, and remove the node.  The memory goes with the last
+ * open file (mq_queue_release).
+ */
+void mq_queue_kill(struct mq_queue *q)
+{
+	spin_lock(&q->lock);
+	WRITE_ONCE(q->dead, true);
+	spin_unlock(&q->lock);
+	wake_up_interruptible_poll(&q->rwait, EPOLLHUP | EPOLLERR);
+	wake_up_interruptible_poll(&q->wwait, EPOLLHUP | EPOLLERR);
+	cdev_device_del(&q->cdev, &q->dev);
+	put_device(&q->dev);
+}

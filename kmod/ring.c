@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A queue's ring memory.  The data pages are mapped twice, back to back,
+ * into one virtually contiguous area (as the BPF ring buffer does), so a
+ * record that starts near the end of the ring continues past it in
+ * virtual memory: records are never split, and every copy in or out of
+ * the ring is one memcpy.  The same pages can later be mapped twice into
+ * a consumer's address space for the same reason.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/gfp.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "mq.h"
+
+static void mq_ring_free_pages(struct page **pages, unsigned long nr)
+{
+	unsigned long i;
+
+	for (i = 0; i < nr; i++)
+		__free_page(pages[i]);
+	kvfree(pages);
+}
+
+int mq_ring_init(struct mq_ring *ring, u64 size)
+{
+	unsigned long nr = size >> PAGE_SHIFT, i;
+	struct page **map;
+	int ret = -ENOMEM;
+
+	if (!is_power_of_2(size) || size < PAGE_SIZE)
+		return -EINVAL;
+
+	ring->pages = kvcalloc(nr, sizeof(*ring->pages), GFP_KERNEL_ACCOUNT);
+	if (!ring->pages)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		ring->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		if (!ring->pages[i])
+			goto err_pages;
+	}
+
+	map = kvmalloc_array(2 * nr, sizeof(*map), GFP_KERNEL);
+	if (!map)
+		goto err_pages;
+	for (i = 0; i < nr; i++)
+		map[i] = map[i + nr] = ring->pages[i];
+	ring->data = vmap(map, 2 * nr, VM_MAP, PAGE_KERNEL);
+	kvfree(map);
+	if (!ring->data)
+		goto err_pages;
+
+	/* A record takes at least MQ_REC_MIN_STRIDE (> 64) bytes. */
+	ring->imask = size / 64 - 1;
+	ring->index = kvcalloc(size / 64, sizeof(*ring->index),
+			       GFP_KERNEL_ACCOUNT);
+	if (!ring->index)
+		goto err_vmap;
+
+	ring->size = size;
+	ring->mask = size - 1;
+	return 0;
+
+err_vmap:
+	vunmap(ring->data);
+err_pages:
+	mq_ring_free_pages(ring->pages, i);
+	return ret;
+}
+
+void mq_ring_free(struct mq_ring *ring)
+{
+	kvfree(ring->index);
+	vunmap(ring->data);
+	mq_ring_free_pages(ring->pages, ring->size >> PAGE_SHIFT);
+}
