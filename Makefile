@@ -10,8 +10,11 @@
 #
 # The module is built by kbuild from ./Kbuild; this file is not read by it.
 
-# The kernel the bench boots, as tools/setup recorded it.
-KVER ?= $(shell cat .cache/kernel/release 2>/dev/null)
+# What tools/setup fetched (MQ_CACHE moves it, as it does for the tools),
+# and the kernel the bench boots, as setup recorded it.
+MQ_CACHE ?= $(CURDIR)/.cache
+export MQ_CACHE
+KVER ?= $(shell cat $(MQ_CACHE)/kernel/release 2>/dev/null)
 KDIR ?= $(if $(KVER),/lib/modules/$(KVER)/build)
 W ?= 1
 WERROR ?= y

@@ -30,6 +30,7 @@ struct mq_admin;
 #define MQ_TOPIC_SET_UID		(1U << 4)
 #define MQ_TOPIC_SET_GID		(1U << 5)
 #define MQ_TOPIC_SET_FULL_POLICY	(1U << 6)
+#define MQ_TOPIC_SET_ALL		((1U << 7) - 1)	/* others: -EINVAL */
 
 struct mq_topic_config {
 	char name[MQ_NAME_MAX];

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Output helpers shared by the show commands. */
+#include <inttypes.h>
+
+#include "print.h"
+
+const char *format_size(char *buf, size_t len, uint64_t size)
+{
+	static const char units[] = "GMK";
+	unsigned int shift = 30;
+	const char *u;
+
+	/* Exactly what topic add takes back: no rounding, ever. */
+	for (u = units; *u; u++, shift -= 10) {
+		if (size && !(size & ((1ULL << shift) - 1))) {
+			snprintf(buf, len, "%" PRIu64 "%c", size >> shift, *u);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%" PRIu64, size);
+	return buf;
+}
+
+void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}

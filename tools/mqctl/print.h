@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Output helpers shared by the show commands. */
+#ifndef PRINT_H
+#define PRINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* The shortest exact SIZE: "64K", "1M", or plain bytes ("1984"). */
+const char *format_size(char *buf, size_t len, uint64_t size);
+/* @s as a JSON string, quotes included. */
+void json_string(FILE *f, const char *s);
+
+#endif /* PRINT_H */
