@@ -21,9 +21,7 @@
 #include <unistd.h>
 
 #include <linux/mq.h>
-#ifndef MQ_BENCH_NO_LIBMQ
 #include "libmq.h"
-#endif
 
 #include "bench.h"
 
@@ -31,9 +29,7 @@
 
 static char topic[MQ_NAME_MAX];
 static unsigned int nqueues;
-#ifndef MQ_BENCH_NO_LIBMQ
 static struct mq_admin *admin;
-#endif
 
 static int queue_path(char *buf, size_t len, unsigned int queue)
 {
@@ -64,7 +60,6 @@ static int devmq_features(uint64_t *features)
 	return ret;
 }
 
-#ifndef MQ_BENCH_NO_LIBMQ
 static int create_topic(const struct bench_opts *o, char *why, size_t why_len)
 {
 	struct mq_topic_config cfg = { 0 };
@@ -116,7 +111,6 @@ static int create_topic(const struct bench_opts *o, char *why, size_t why_len)
 		 topic, topic);
 	return -ENOENT;
 }
-#endif
 
 static int devmq_setup(const struct bench_opts *o, char *why, size_t why_len)
 {
@@ -143,17 +137,11 @@ static int devmq_setup(const struct bench_opts *o, char *why, size_t why_len)
 		nqueues = queue_exists(1) ? 2 : 1;
 		return 0;
 	}
-#ifdef MQ_BENCH_NO_LIBMQ
-	snprintf(why, why_len, "mq-bench was built without libmq: only --topic works");
-	return -ENOTSUP;
-#else
 	return create_topic(o, why, why_len);
-#endif
 }
 
 static void devmq_teardown(void)
 {
-#ifndef MQ_BENCH_NO_LIBMQ
 	if (admin) {
 		int ret = mq_admin_topic_del(admin, topic);
 
@@ -162,7 +150,6 @@ static void devmq_teardown(void)
 		mq_admin_close(admin);
 		admin = NULL;
 	}
-#endif
 }
 
 static int devmq_open(struct chan *ch, const struct bench_opts *o,
