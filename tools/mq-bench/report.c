@@ -65,7 +65,7 @@ static double median(double *v, unsigned int n)
 
 /* Medians of one row's cell; false if a round failed (or none ran). */
 static bool tput_median(const struct row *r, unsigned int si, unsigned int rounds,
-			double *msgs_per_s)
+			double *msgs_per_s, double *spread)
 {
 	double v[BENCH_REPEAT_MAX];
 	unsigned int i;
@@ -78,6 +78,9 @@ static bool tput_median(const struct row *r, unsigned int si, unsigned int round
 	if (!rounds)
 		return false;
 	*msgs_per_s = median(v, rounds);
+	/* Sorted by median(): half the range, relative to the median. */
+	if (spread)
+		*spread = *msgs_per_s > 0 ? (v[rounds - 1] - v[0]) / 2 / *msgs_per_s : 0;
 	return true;
 }
 
@@ -205,7 +208,7 @@ void report_text(const struct bench_opts *o, const struct run_info *ri,
 		 const struct row *rows, unsigned int nrows)
 {
 	const struct row *ref = mq_row(rows, nrows);
-	double ref_rate = 0, ref50 = 0, ref99 = 0, rate, p50, p99;
+	double ref_rate = 0, ref50 = 0, ref99 = 0, rate, spread, p50, p99;
 	unsigned int i, s;
 	char num[40];
 	bool have_ref;
@@ -217,18 +220,19 @@ void report_text(const struct bench_opts *o, const struct run_info *ri,
 	print_setup(o, ri);
 
 	for (s = 0; s < o->nsizes; s++) {
-		have_ref = ref && tput_median(ref, s, ri->rounds, &ref_rate) && ref_rate > 0;
+		have_ref = ref && tput_median(ref, s, ri->rounds, &ref_rate, NULL) && ref_rate > 0;
 		printf("\nThroughput, %zu B messages, 1 producer process -> 1 consumer process\n",
 		       o->sizes[s]);
-		printf("%-24s %14s %10s %11s\n", "transport", "msgs/s", "MB/s", "vs /dev/mq");
+		printf("%-24s %14s %7s %10s %11s\n", "transport", "msgs/s", "+/-", "MB/s",
+		       "vs /dev/mq");
 		for (i = 0; i < nrows; i++) {
 			printf("%-24s ", rows[i].t->title);
-			if (!tput_median(&rows[i], s, ri->rounds, &rate)) {
-				printf("%14s %10s %11s\n", "FAILED", "-", "-");
+			if (!tput_median(&rows[i], s, ri->rounds, &rate, &spread)) {
+				printf("%14s %7s %10s %11s\n", "FAILED", "-", "-", "-");
 				continue;
 			}
-			printf("%14s %10.1f ", thousands(num, sizeof(num), rate),
-			       rate * o->sizes[s] / 1e6);
+			printf("%14s %6.0f%% %10.1f ", thousands(num, sizeof(num), rate),
+			       spread * 100, rate * o->sizes[s] / 1e6);
 			if (have_ref)
 				printf("%11.2f\n", rate / ref_rate);
 			else
@@ -287,7 +291,7 @@ void report_json(const struct bench_opts *o, const struct run_info *ri,
 		 const struct row *rows, unsigned int nrows)
 {
 	const struct row *ref = mq_row(rows, nrows);
-	double ref_rate = 0, ref50 = 0, ref99 = 0, rate = 0, p50 = 0, p99 = 0;
+	double ref_rate = 0, ref50 = 0, ref99 = 0, rate = 0, spread = 0, p50 = 0, p99 = 0;
 	bool have_ref, ok;
 	struct utsname u;
 	unsigned int i, s, k;
@@ -309,18 +313,18 @@ void report_json(const struct bench_opts *o, const struct run_info *ri,
 	printf("  \"rounds\": %u,\n  \"buffer\": %zu,\n  \"throughput\": [", ri->rounds,
 	       o->buffer);
 	for (s = 0; s < o->nsizes; s++) {
-		have_ref = ref && tput_median(ref, s, ri->rounds, &ref_rate);
+		have_ref = ref && tput_median(ref, s, ri->rounds, &ref_rate, NULL);
 		for (i = 0; i < nrows; i++) {
-			ok = tput_median(&rows[i], s, ri->rounds, &rate);
+			ok = tput_median(&rows[i], s, ri->rounds, &rate, &spread);
 			printf("%s\n    {\"transport\": \"%s\", \"title\": ", sep, rows[i].t->name);
 			sep = ",";
 			json_str(rows[i].t->title);
 			printf(", \"size\": %zu, \"ok\": %s, ", o->sizes[s], ok ? "true" : "false");
 			if (ok)
-				printf("\"msgs_per_s\": %.1f, \"mb_per_s\": %.3f, \"vs_mq\": ",
-				       rate, rate * o->sizes[s] / 1e6);
+				printf("\"msgs_per_s\": %.1f, \"mb_per_s\": %.3f, \"spread\": %.4f, \"vs_mq\": ",
+				       rate, rate * o->sizes[s] / 1e6, spread);
 			else
-				printf("\"msgs_per_s\": null, \"mb_per_s\": null, \"vs_mq\": ");
+				printf("\"msgs_per_s\": null, \"mb_per_s\": null, \"spread\": null, \"vs_mq\": ");
 			json_ratio(ok && have_ref, rate, ref_rate);
 			printf(", \"rounds\": [");
 			for (k = 0; k < ri->rounds; k++) {
