@@ -399,7 +399,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < NTRANSPORTS; i++)
 		if (ready[i] && all[i]->teardown)
 			all[i]->teardown();
-	if (status && status != 130) {
+	if (status == 130) {
+		fprintf(stderr, "mq-bench: interrupted\n");
+		return status;
+	}
+	if (status) {
 		for (i = 0; i < note_count(); i++)
 			fprintf(stderr, "mq-bench: %s\n", note_get(i));
 		return status;
