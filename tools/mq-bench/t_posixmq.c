@@ -67,6 +67,7 @@ static int posixmq_open(struct chan *ch, const struct bench_opts *o,
 	size_t want = o->buffer / msg_size;
 	struct mq_attr attr = { 0 };
 	char name[64];
+	long max;
 	mqd_t q;
 
 	chan_init(ch, msg_size);
@@ -82,8 +83,7 @@ static int posixmq_open(struct chan *ch, const struct bench_opts *o,
 	 */
 	attr.mq_maxmsg = want;
 	for (;;) {
-		long max = read_sysctl("/proc/sys/fs/mqueue/msg_max");
-
+		max = read_sysctl("/proc/sys/fs/mqueue/msg_max");
 		mq_unlink(name);
 		q = mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
 		if (q != (mqd_t)-1 || attr.mq_maxmsg == 1)
@@ -101,6 +101,10 @@ static int posixmq_open(struct chan *ch, const struct bench_opts *o,
 		return -errno;
 	}
 	mq_unlink(name);
+	max = read_sysctl("/proc/sys/fs/mqueue/msg_max");
+	if (max > 0 && attr.mq_maxmsg > max)
+		note("posixmq: queues deeper than fs.mqueue.msg_max (%ld): CAP_SYS_RESOURCE allows it, no sysctl changed",
+		     max);
 	if ((size_t)attr.mq_maxmsg < want)
 		note("posixmq: %zu B messages: queue of %ld messages, not %zu (fs.mqueue.msg_max %ld, msgsize_max %ld; root may raise them in /proc/sys/fs/mqueue)",
 		     msg_size, (long)attr.mq_maxmsg, want,
