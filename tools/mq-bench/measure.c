@@ -39,13 +39,14 @@
 #define PP_SAMPLES_MAX		(1U << 21)	/* round trips kept in --duration mode */
 #define DURATION_CHECK_MASK	255	/* producer reads the clock every 256 messages */
 
+/* One per process, each on its own cache lines: no false sharing. */
 struct side {
-	uint64_t msgs;
+	uint64_t msgs;		/* so far: what a timeout reports */
 	uint64_t t_first;
 	uint64_t t_last;
 	int err;
 	char why[160];
-};
+} __attribute__((aligned(64)));
 
 struct shared {
 	struct side prod;	/* producer or pinger */
@@ -154,6 +155,8 @@ static int producer(struct ctx *c)
 		} else if (!(seq & DURATION_CHECK_MASK) && clock_ticks() >= deadline) {
 			break;
 		}
+		if (!(seq & DURATION_CHECK_MASK))
+			s->msgs = seq;
 		msg_stamp(buf, c->size, seq, 0);
 		ret = c->t->send(&c->ch[0], buf, c->size);
 		if (ret)
@@ -217,6 +220,7 @@ static int pinger(struct ctx *c)
 			    (!c->o->count && clock_ticks() >= deadline))
 				break;
 		}
+		s->msgs = i;
 		msg_stamp(buf, c->size, i, 0);
 		t0 = clock_ticks();
 		ret = c->t->send(&c->ch[0], buf, c->size);
@@ -311,11 +315,12 @@ static pid_t spawn(struct ctx *c, int (*fn)(struct ctx *), const enum chan_end *
 }
 
 /*
- * Reap both children within @limit seconds.  When one fails, or on
- * SIGINT/SIGTERM, the other is killed: it may be blocked forever on a
- * channel whose other end will never move.  -ETIMEDOUT, -EINTR, or 0.
+ * Reap both children within @limit seconds, their wait statuses in
+ * @status (-1 for one we killed).  When one fails, or on SIGINT/SIGTERM,
+ * the other is killed: it may be blocked forever on a channel whose other
+ * end will never move.  -ETIMEDOUT, -EINTR, or 0.
  */
-static int reap(pid_t pid[2], double limit)
+static int reap(pid_t pid[2], double limit, int status[2])
 {
 	struct timespec now, end, left;
 	int st, i, alive = 2, ret = 0;
@@ -333,8 +338,14 @@ static int reap(pid_t pid[2], double limit)
 				continue;
 			pid[i] = 0;
 			alive--;
-			if ((!WIFEXITED(st) || WEXITSTATUS(st)) && pid[!i] > 0)
+			status[i] = st;
+			if ((!WIFEXITED(st) || WEXITSTATUS(st)) && pid[!i] > 0) {
 				kill(pid[!i], SIGKILL);
+				waitpid(pid[!i], NULL, 0);
+				pid[!i] = 0;
+				status[!i] = -1;
+				alive--;
+			}
 		}
 		if (!alive)
 			break;
@@ -359,6 +370,7 @@ static int reap(pid_t pid[2], double limit)
 					kill(pid[i], SIGKILL);
 					waitpid(pid[i], NULL, 0);
 					pid[i] = 0;
+					status[i] = -1;
 				}
 			break;
 		}
@@ -374,9 +386,10 @@ static int run_pair(struct ctx *c, int (*a)(struct ctx *), const enum chan_end *
 		    int (*b)(struct ctx *), const enum chan_end *b_ends,
 		    double limit, char *why, size_t why_len)
 {
+	static const char *const who[2] = { "producer", "consumer" };
+	int go[2], ret, status[2] = { 0, 0 };
 	pid_t pid[2] = { -1, -1 };
 	unsigned int i, opened;
-	int go[2], ret;
 
 	for (opened = 0; opened < c->nch; opened++) {
 		ret = c->t->open(&c->ch[opened], c->o, opened, c->size, why, why_len);
@@ -388,7 +401,7 @@ static int run_pair(struct ctx *c, int (*a)(struct ctx *), const enum chan_end *
 		snprintf(why, why_len, "pipe2: %m");
 		goto out;
 	}
-	/* Consumer first: it is ready to read before anything is sent. */
+	/* Both wait for @go to close: which is forked first does not matter. */
 	pid[1] = spawn(c, b, b_ends, 1, go);
 	if (pid[1] > 0)
 		pid[0] = spawn(c, a, a_ends, 0, go);
@@ -407,7 +420,7 @@ static int run_pair(struct ctx *c, int (*a)(struct ctx *), const enum chan_end *
 	for (i = 0; i < opened; i++)
 		c->t->close(&c->ch[i]);
 	opened = 0;
-	ret = reap(pid, limit);
+	ret = reap(pid, limit, status);
 	if (ret == -ETIMEDOUT)
 		snprintf(why, why_len, "no result within %.0f s (producer at %llu, consumer at %llu)",
 			 limit, (unsigned long long)c->sh->prod.msgs,
@@ -416,11 +429,22 @@ static int run_pair(struct ctx *c, int (*a)(struct ctx *), const enum chan_end *
 		snprintf(why, why_len, "interrupted");
 	else if (c->sh->prod.err || c->sh->cons.err) {
 		/* The first to fail says why; the other was killed. */
-		struct side *s = c->sh->prod.err ? &c->sh->prod : &c->sh->cons;
-
-		ret = s->err;
-		snprintf(why, why_len, "%s: %s", s == &c->sh->prod ? "producer" : "consumer",
-			 s->why);
+		i = c->sh->prod.err ? 0 : 1;
+		ret = i ? c->sh->cons.err : c->sh->prod.err;
+		snprintf(why, why_len, "%s: %s", who[i], i ? c->sh->cons.why : c->sh->prod.why);
+	} else {
+		/* Died without a word: a signal, or an exit not ours. */
+		for (i = 0; i < 2 && !ret; i++) {
+			if (status[i] == -1 || (WIFEXITED(status[i]) && !WEXITSTATUS(status[i])))
+				continue;
+			ret = -ECHILD;
+			if (WIFSIGNALED(status[i]))
+				snprintf(why, why_len, "%s killed by signal %d (%s)", who[i],
+					 WTERMSIG(status[i]), strsignal(WTERMSIG(status[i])));
+			else
+				snprintf(why, why_len, "%s exited with status %d", who[i],
+					 WEXITSTATUS(status[i]));
+		}
 	}
 out:
 	for (i = 0; i < opened; i++)
