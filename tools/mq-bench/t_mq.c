@@ -109,6 +109,10 @@ static int create_topic(const struct bench_opts *o, char *why, size_t why_len)
 	}
 	snprintf(why, why_len, "topic %s created, but /dev/mq/%s/0 and /1 did not appear",
 		 topic, topic);
+	/* Setup failed: no teardown will come, so undo it here. */
+	mq_admin_topic_del(admin, topic);
+	mq_admin_close(admin);
+	admin = NULL;
 	return -ENOENT;
 }
 
@@ -121,7 +125,7 @@ static int devmq_setup(const struct bench_opts *o, char *why, size_t why_len)
 	if (ret) {
 		snprintf(why, why_len, "/dev/" MQ_CONTROL_NAME ": %s (is mq.ko loaded?)",
 			 strerror(-ret));
-		return ret == -ENOENT ? -ENOENT : ret;
+		return ret;
 	}
 	if (!(features & MQ_FEAT_QUEUES)) {
 		snprintf(why, why_len, "the loaded mq.ko has no queues yet (MQ_FEAT_QUEUES not set)");
