@@ -239,21 +239,32 @@ static int mq_nl_dump_topic(struct mq_topic *t, void *arg)
 	return 0;
 }
 
-/* cb->args[0]: next topic; cb->seq: the registry generation. */
-static int mq_nl_topic_dump(struct sk_buff *skb, struct netlink_callback *cb)
+/*
+ * One part of a dump: fn for each topic from cb->args[0] on, until the
+ * skb is full.  cb->seq takes the registry's generation, so that a dump
+ * whose parts saw different registries is flagged NLM_F_DUMP_INTR.
+ */
+static int mq_nl_dump_walk(struct mq_nl_dump *d,
+			   int (*fn)(struct mq_topic *t, void *arg))
 {
-	struct mq_nl_dump d = { .skb = skb, .cb = cb };
 	unsigned int gen;
 	int ret;
 
-	ret = mq_topics_walk(&cb->args[0], &gen, mq_nl_dump_topic, &d);
-	cb->seq = gen;
+	ret = mq_topics_walk(&d->cb->args[0], &gen, fn, d);
+	d->cb->seq = gen;
 	if (ret && ret != -EMSGSIZE)
 		return ret;
 	/* A full skb with nothing in it: one message does not fit at all. */
-	if (ret == -EMSGSIZE && !skb->len)
+	if (ret == -EMSGSIZE && !d->skb->len)
 		return -EMSGSIZE;
-	return skb->len;
+	return d->skb->len;
+}
+
+static int mq_nl_topic_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct mq_nl_dump d = { .skb = skb, .cb = cb };
+
+	return mq_nl_dump_walk(&d, mq_nl_dump_topic);
 }
 
 static int mq_nl_put_queue(struct sk_buff *skb, struct mq_queue *q)
@@ -306,8 +317,6 @@ static int mq_nl_queue_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
 	struct mq_nl_dump d = { .skb = skb, .cb = cb };
-	unsigned int gen;
-	int ret;
 
 	if (info->attrs[MQ_A_TOPIC]) {
 		d.only = nla_data(info->attrs[MQ_A_TOPIC]);
@@ -325,13 +334,7 @@ static int mq_nl_queue_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			cb->args[2] = 1;
 		}
 	}
-	ret = mq_topics_walk(&cb->args[0], &gen, mq_nl_dump_queues, &d);
-	cb->seq = gen;
-	if (ret && ret != -EMSGSIZE)
-		return ret;
-	if (ret == -EMSGSIZE && !skb->len)
-		return -EMSGSIZE;
-	return skb->len;
+	return mq_nl_dump_walk(&d, mq_nl_dump_queues);
 }
 
 static const struct genl_small_ops mq_genl_ops[] = {

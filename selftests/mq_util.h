@@ -490,6 +490,26 @@ static inline int mqt_msg_check(const void *buf, size_t got, uint32_t *producer,
 /* ---- tasks ----------------------------------------------------------------- */
 
 /*
+ * Reads one message of at most len bytes at fd's position: the sequence
+ * number mqt_msg_fill() put in it, -EBADMSG if it does not verify, or the
+ * read's -errno.
+ */
+static inline long long mqt_read_seq(int fd, size_t len)
+{
+	char buf[len];
+	uint32_t producer;
+	uint64_t seq;
+	long ret;
+
+	ret = mqt_read(fd, buf, len);
+	if (ret < 0)
+		return ret;
+	if (mqt_msg_check(buf, ret, &producer, &seq))
+		return -EBADMSG;
+	return seq;
+}
+
+/*
  * Wait until task @tid (a process or a thread) sleeps in system call @nr,
  * from /proc/<tid>/syscall and the state in /proc/<tid>/stat: the way to
  * know a reader or writer is really blocked before waking it.  0, or

@@ -87,17 +87,7 @@ static long fill(int w)
 /* The offset of the message read from @fd, or -errno. */
 static long long read_seq(int fd)
 {
-	char buf[MSG_LEN];
-	uint32_t producer;
-	uint64_t seq;
-	long ret;
-
-	ret = mqt_read(fd, buf, sizeof(buf));
-	if (ret < 0)
-		return ret;
-	if (mqt_msg_check(buf, ret, &producer, &seq))
-		return -EBADMSG;
-	return seq;
+	return mqt_read_seq(fd, MSG_LEN);
 }
 
 TEST_F(block, nonblocking_read_on_empty)

@@ -66,17 +66,7 @@ FIXTURE_TEARDOWN(seek)
 /* Read one message at the position and return its offset, or -errno. */
 static long long read_seq(int fd)
 {
-	char buf[MSG_LEN];
-	uint32_t producer;
-	uint64_t seq;
-	long ret;
-
-	ret = mqt_read(fd, buf, sizeof(buf));
-	if (ret < 0)
-		return ret;
-	if (mqt_msg_check(buf, ret, &producer, &seq))
-		return -EBADMSG;
-	return seq;
+	return mqt_read_seq(fd, MSG_LEN);
 }
 
 static long long pread_seq(int fd, long long off)
