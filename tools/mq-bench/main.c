@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/klog.h>
 #include <unistd.h>
 
 #include <linux/mq.h>
@@ -26,10 +25,6 @@
 #define EXIT_UNAVAIL	3	/* a transport asked for is not available here */
 
 #define QUICK_COUNT	2000
-
-/* syslog(2)'s actions; no userspace header names them. */
-#define SYSLOG_ACTION_READ_ALL		3
-#define SYSLOG_ACTION_SIZE_BUFFER	10
 
 /* In table order: /dev/mq first, the reference of every ratio. */
 static const struct transport *const all[] = {
@@ -225,32 +220,6 @@ static void note_debug_kernel(void)
 		     found);
 }
 
-/*
- * Some guest boots are slow as a whole (every round trip near two
- * ticks); the ones seen had calibrated the TSC against the PIT and then
- * found the vCPUs' TSCs unsynchronized.  Say so when this boot's kernel
- * log shows both, so that a table is not read without it.
- */
-static void note_tsc_boot(void)
-{
-	int len = klogctl(SYSLOG_ACTION_SIZE_BUFFER, NULL, 0);
-	char *log;
-
-	if (len <= 0)
-		return;
-	log = malloc(len + 1);
-	if (!log)
-		return;
-	len = klogctl(SYSLOG_ACTION_READ_ALL, log, len);
-	if (len > 0) {
-		log[len] = '\0';
-		if (strstr(log, "TSC calibration using PIT") &&
-		    strstr(log, "Marking TSC unstable"))
-			note("this boot calibrated the TSC against the PIT and marked it unstable: such boots have been seen slow as a whole; compare only within one boot");
-	}
-	free(log);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -373,7 +342,6 @@ int main(int argc, char **argv)
 	}
 
 	note_debug_kernel();
-	note_tsc_boot();
 
 	/* The children get the signals; we take them in sigtimedwait(). */
 	sigemptyset(&block);
