@@ -7,6 +7,7 @@
  * count is turned into seconds with it.
  */
 #include <errno.h>
+#include <sched.h>
 #include <time.h>
 
 #include "bench.h"
@@ -46,14 +47,34 @@ static void sample(int64_t *ns, uint64_t *ticks)
 int clock_calibrate(void)
 {
 	struct timespec nap = { 0, CALIBRATE_NS };
+	cpu_set_t was, here;
 	int64_t ns0, ns1;
 	uint64_t t0, t1;
+	int cpu;
 
+	/*
+	 * Both samples on one CPU: a guest's vCPUs may have counters that
+	 * are offset from each other ("TSCs unsynchronized" in dmesg), so a
+	 * difference across CPUs would be wrong.  The same goes for every
+	 * interval mq-bench measures, which is why they are all taken by a
+	 * process pinned to one CPU (unless --no-pin).
+	 */
+	cpu = sched_getcpu();
+	if (cpu >= 0 && !sched_getaffinity(0, sizeof(was), &was)) {
+		CPU_ZERO(&here);
+		CPU_SET(cpu, &here);
+		if (sched_setaffinity(0, sizeof(here), &here))
+			cpu = -1;
+	} else {
+		cpu = -1;
+	}
 	sample(&ns0, &t0);
 	/* A sleep, not a spin: the counter runs at a constant rate anyway. */
 	while (nanosleep(&nap, &nap) && errno == EINTR)
 		;
 	sample(&ns1, &t1);
+	if (cpu >= 0)
+		sched_setaffinity(0, sizeof(was), &was);
 	if (ns1 <= ns0 || t1 <= t0)
 		return -EIO;
 	tsc_hz = (double)(t1 - t0) * 1e9 / (double)(ns1 - ns0);

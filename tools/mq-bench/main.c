@@ -337,6 +337,8 @@ int main(int argc, char **argv)
 	if (o.pin && ri.cpus < 2) {
 		o.pin = false;
 		note("one CPU online: the two processes share it (not pinned)");
+	} else if (!o.pin) {
+		note("not pinned: a process that moves between CPUs whose TSCs are offset (\"TSCs unsynchronized\" in dmesg) times wrongly");
 	}
 
 	note_debug_kernel();
