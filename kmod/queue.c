@@ -170,11 +170,17 @@ static void mq_commit(struct mq_queue *q, struct mq_record *rec, u32 len,
 	 */
 	smp_store_release(&rec->len, len | flag);
 
-	/* wq_has_sleeper() orders the store above before the check. */
-	if (wq_has_sleeper(&q->rwait))
+	/*
+	 * One full barrier for both checks below (wq_has_sleeper() would
+	 * take one each): the store above is visible before we look for
+	 * waiters.  Pairs with the barrier in prepare_to_wait() and the
+	 * poll table's add_wait_queue(), before the waiter re-checks.
+	 */
+	smp_mb();
+	if (waitqueue_active(&q->rwait))
 		wake_up_interruptible_poll(&q->rwait, EPOLLIN | EPOLLRDNORM);
 	/* A producer may wait for this record to stop being busy. */
-	if (wq_has_sleeper(&q->wwait))
+	if (waitqueue_active(&q->wwait))
 		wake_up_interruptible_poll(&q->wwait, EPOLLOUT | EPOLLWRNORM);
 }
 
