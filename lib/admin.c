@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -320,34 +321,52 @@ static int put_name(struct nl_msg *msg, const char *name, size_t size)
 	return nla_put_string(msg, MQ_A_TOPIC, name) < 0 ? -EMSGSIZE : 0;
 }
 
+/*
+ * The optional fields of struct mq_topic_config: which bit of @set says a
+ * field is given, its attribute, and where it lives.  put_config() and
+ * parse_topic() both walk this table.
+ */
+static const struct {
+	uint32_t bit;
+	int attr;
+	size_t offset;
+	bool u64;
+} topic_fields[] = {
+#define FIELD(bit, attr, member)					\
+	{ bit, attr, offsetof(struct mq_topic_config, member),		\
+	  sizeof(((struct mq_topic_config *)0)->member) == 8 }
+	FIELD(MQ_TOPIC_SET_QUEUES, MQ_A_QUEUES, queues),
+	FIELD(MQ_TOPIC_SET_RING_SIZE, MQ_A_RING_SIZE, ring_size),
+	FIELD(MQ_TOPIC_SET_MAX_MSG_SIZE, MQ_A_MAX_MSG_SIZE, max_msg_size),
+	FIELD(MQ_TOPIC_SET_MODE, MQ_A_MODE, mode),
+	FIELD(MQ_TOPIC_SET_UID, MQ_A_UID, uid),
+	FIELD(MQ_TOPIC_SET_GID, MQ_A_GID, gid),
+	FIELD(MQ_TOPIC_SET_FULL_POLICY, MQ_A_FULL_POLICY, full_policy),
+#undef FIELD
+};
+
 static int put_config(struct nl_msg *msg, const struct mq_topic_config *cfg)
 {
+	size_t i;
 	int ret;
 
 	ret = put_name(msg, cfg->name, sizeof(cfg->name));
 	if (ret)
 		return ret;
-	if ((cfg->set & MQ_TOPIC_SET_QUEUES) &&
-	    nla_put_u32(msg, MQ_A_QUEUES, cfg->queues) < 0)
-		return -EMSGSIZE;
-	if ((cfg->set & MQ_TOPIC_SET_RING_SIZE) &&
-	    nla_put_u64(msg, MQ_A_RING_SIZE, cfg->ring_size) < 0)
-		return -EMSGSIZE;
-	if ((cfg->set & MQ_TOPIC_SET_MAX_MSG_SIZE) &&
-	    nla_put_u32(msg, MQ_A_MAX_MSG_SIZE, cfg->max_msg_size) < 0)
-		return -EMSGSIZE;
-	if ((cfg->set & MQ_TOPIC_SET_MODE) &&
-	    nla_put_u32(msg, MQ_A_MODE, cfg->mode) < 0)
-		return -EMSGSIZE;
-	if ((cfg->set & MQ_TOPIC_SET_UID) &&
-	    nla_put_u32(msg, MQ_A_UID, cfg->uid) < 0)
-		return -EMSGSIZE;
-	if ((cfg->set & MQ_TOPIC_SET_GID) &&
-	    nla_put_u32(msg, MQ_A_GID, cfg->gid) < 0)
-		return -EMSGSIZE;
-	if ((cfg->set & MQ_TOPIC_SET_FULL_POLICY) &&
-	    nla_put_u32(msg, MQ_A_FULL_POLICY, cfg->full_policy) < 0)
-		return -EMSGSIZE;
+	for (i = 0; i < sizeof(topic_fields) / sizeof(topic_fields[0]); i++) {
+		const void *field = (const char *)cfg + topic_fields[i].offset;
+
+		if (!(cfg->set & topic_fields[i].bit))
+			continue;
+		if (topic_fields[i].u64)
+			ret = nla_put_u64(msg, topic_fields[i].attr,
+					  *(const uint64_t *)field);
+		else
+			ret = nla_put_u32(msg, topic_fields[i].attr,
+					  *(const uint32_t *)field);
+		if (ret < 0)
+			return -EMSGSIZE;
+	}
 	return 0;
 }
 
@@ -389,37 +408,23 @@ int mq_admin_topic_del(struct mq_admin *admin, const char *name)
 /* Fills @cfg from a TOPIC_GET or TOPIC_NEW reply; -EPROTO if nameless. */
 static int parse_topic(struct nlattr **tb, struct mq_topic_config *cfg)
 {
+	size_t i;
+
 	memset(cfg, 0, sizeof(*cfg));
 	if (!tb[MQ_A_TOPIC])
 		return -EPROTO;
 	nla_strlcpy(cfg->name, tb[MQ_A_TOPIC], sizeof(cfg->name));
-	if (tb[MQ_A_QUEUES]) {
-		cfg->queues = nla_get_u32(tb[MQ_A_QUEUES]);
-		cfg->set |= MQ_TOPIC_SET_QUEUES;
-	}
-	if (tb[MQ_A_RING_SIZE]) {
-		cfg->ring_size = nla_get_u64(tb[MQ_A_RING_SIZE]);
-		cfg->set |= MQ_TOPIC_SET_RING_SIZE;
-	}
-	if (tb[MQ_A_MAX_MSG_SIZE]) {
-		cfg->max_msg_size = nla_get_u32(tb[MQ_A_MAX_MSG_SIZE]);
-		cfg->set |= MQ_TOPIC_SET_MAX_MSG_SIZE;
-	}
-	if (tb[MQ_A_MODE]) {
-		cfg->mode = nla_get_u32(tb[MQ_A_MODE]);
-		cfg->set |= MQ_TOPIC_SET_MODE;
-	}
-	if (tb[MQ_A_UID]) {
-		cfg->uid = nla_get_u32(tb[MQ_A_UID]);
-		cfg->set |= MQ_TOPIC_SET_UID;
-	}
-	if (tb[MQ_A_GID]) {
-		cfg->gid = nla_get_u32(tb[MQ_A_GID]);
-		cfg->set |= MQ_TOPIC_SET_GID;
-	}
-	if (tb[MQ_A_FULL_POLICY]) {
-		cfg->full_policy = nla_get_u32(tb[MQ_A_FULL_POLICY]);
-		cfg->set |= MQ_TOPIC_SET_FULL_POLICY;
+	for (i = 0; i < sizeof(topic_fields) / sizeof(topic_fields[0]); i++) {
+		struct nlattr *attr = tb[topic_fields[i].attr];
+		void *field = (char *)cfg + topic_fields[i].offset;
+
+		if (!attr)
+			continue;
+		if (topic_fields[i].u64)
+			*(uint64_t *)field = nla_get_u64(attr);
+		else
+			*(uint32_t *)field = nla_get_u32(attr);
+		cfg->set |= topic_fields[i].bit;
 	}
 	return 0;
 }
