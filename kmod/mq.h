@@ -14,9 +14,12 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/u64_stats_sync.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/mq.h>
+
+struct iov_iter;
 
 #define MQ_MINORS	(1U << 20)	/* minor 0 is the control device */
 
@@ -53,9 +56,12 @@ struct mq_ring {
 
 int mq_ring_init(struct mq_ring *ring, u64 size);
 void mq_ring_free(struct mq_ring *ring);
+size_t mq_ring_copy_in(struct mq_ring *ring, u64 pos, size_t len,
+		       struct iov_iter *from);
+size_t mq_ring_copy_out(struct mq_ring *ring, u64 pos, size_t len,
+			struct iov_iter *to);
 
 struct mq_topic;
-struct iov_iter;
 
 /* queue.c: one queue: its ring, its device, its readers. */
 struct mq_queue {
@@ -65,9 +71,10 @@ struct mq_queue {
 	u32 id;
 
 	/*
-	 * lock protects head, tail, first_off, next_off, dead and readers,
-	 * and serializes reservations.  Copies in and out of the ring happen
-	 * outside it.
+	 * lock serializes the writers of head, tail, first_off, next_off,
+	 * dead and the index, and protects readers.  Readers of the data
+	 * read the positions without it (see mq_locate()); copies in and
+	 * out of the ring happen outside it.
 	 */
 	spinlock_t lock;
 	u64 head;			/* byte position of the next reservation */
@@ -83,8 +90,14 @@ struct mq_queue {
 
 	struct mq_ring ring;
 
-	atomic64_t bytes_in, bytes_out, msgs_in, msgs_out;
+	/* Per CPU: producers and consumers on other CPUs share no line. */
+	struct mq_queue_stats __percpu *stats;
 	atomic_t nreaders, nwriters;
+};
+
+struct mq_queue_stats {
+	u64_stats_t bytes_in, msgs_in, bytes_out, msgs_out;
+	struct u64_stats_sync syncp;
 };
 
 /* One open file of a queue. */

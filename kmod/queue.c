@@ -10,8 +10,9 @@
  * Many producers copy at once; a reader stops at the first record still
  * busy, so records become visible in offset order.
  *
- * Readers find the record at their offset under q->lock (through the ring
- * index), check it is committed, and copy it out with the lock dropped.
+ * Readers take no lock: they find the record at their offset through
+ * next_off (published last, with release) and the ring index, check it
+ * is committed, and copy it out.
  * Under MQ_FULL_DROP a producer may drop that record and reuse its bytes
  * meanwhile; it moves tail before it writes (smp_wmb), and the reader
  * checks tail after its copy (smp_rmb): if tail passed the record, what
@@ -41,15 +42,6 @@ static inline struct mq_record *mq_rec(struct mq_queue *q, u64 pos)
 static inline u64 mq_stride(u64 len)
 {
 	return MQ_RECORD_ALIGN(len);
-}
-
-/* The position of the retained record at off.  Call under q->lock. */
-static u64 mq_pos_of(struct mq_queue *q, u64 off)
-{
-	u32 low = q->ring.index[off & q->ring.imask];
-
-	/* head - pos < 2^32: the ring is at most MQ_RING_SIZE_MAX bytes. */
-	return q->head - (u32)((u32)q->head - low);
 }
 
 /* The smallest offset an open reader still has to consume.  Under lock. */
@@ -101,8 +93,9 @@ static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 	WRITE_ONCE(q->tail, tail);
 	/*
 	 * Readers copying a dropped record must see the new tail if they see
-	 * any byte written over it.  Pairs with the smp_rmb() in
-	 * mq_copy_out().
+	 * any byte written over it, and readers finding a reused index slot
+	 * the new first_off.  Pairs with the smp_rmb() in mq_overwritten()
+	 * and in mq_locate().
 	 */
 	smp_wmb();
 	return 0;
@@ -119,10 +112,12 @@ static bool mq_can_append(struct mq_queue *q, u64 stride)
 }
 
 /*
- * Reserves a record of len bytes (header included).  Returns its header
- * with len = MQ_REC_BUSY | len and offset set, or an ERR_PTR.
+ * Reserves a record of len bytes (header included) and sets *pos to its
+ * position.  Returns its header with len = MQ_REC_BUSY | len and offset
+ * set, or an ERR_PTR.
  */
-static struct mq_record *mq_reserve(struct mq_queue *q, u32 len, bool nowait)
+static struct mq_record *mq_reserve(struct mq_queue *q, u32 len, bool nowait,
+				    u64 *pos)
 {
 	u64 stride = mq_stride(len);
 	struct mq_record *rec;
@@ -145,18 +140,41 @@ static struct mq_record *mq_reserve(struct mq_queue *q, u32 len, bool nowait)
 			return ERR_PTR(-ERESTARTSYS);
 	}
 
+	*pos = q->head;
 	rec = mq_rec(q, q->head);
 	WRITE_ONCE(rec->len, MQ_REC_BUSY | len);
 	rec->offset = q->next_off;
-	q->ring.index[q->next_off & q->ring.imask] = (u32)q->head;
-	q->next_off++;
-	q->head += stride;
+	WRITE_ONCE(q->ring.index[q->next_off & q->ring.imask], (u32)q->head);
+	WRITE_ONCE(q->head, q->head + stride);
+	/*
+	 * The header, the index slot and head are visible to whoever sees
+	 * the new next_off.  Pairs with the smp_load_acquire() in
+	 * mq_locate().
+	 */
+	smp_store_release(&q->next_off, q->next_off + 1);
 	spin_unlock(&q->lock);
 	return rec;
 
 out_unlock:
 	spin_unlock(&q->lock);
 	return ERR_PTR(ret);
+}
+
+/* Counts a message in (produced) or out (read) on this CPU. */
+static void mq_stats_add(struct mq_queue *q, bool in, u32 bytes)
+{
+	struct mq_queue_stats *st = get_cpu_ptr(q->stats);
+
+	u64_stats_update_begin(&st->syncp);
+	if (in) {
+		u64_stats_inc(&st->msgs_in);
+		u64_stats_add(&st->bytes_in, bytes);
+	} else {
+		u64_stats_inc(&st->msgs_out);
+		u64_stats_add(&st->bytes_out, bytes);
+	}
+	u64_stats_update_end(&st->syncp);
+	put_cpu_ptr(q->stats);
 }
 
 /* Publishes a reserved record, whole (flag 0) or discarded. */
@@ -190,13 +208,14 @@ ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
 	u32 len = MQ_RECORD_HDR_SIZE + vlen;
 	struct mq_record *rec;
 	u32 crc, pad;
+	u64 pos;
 
 	if (!vlen)
 		return -EINVAL;
 	if (vlen > q->topic->max_msg_size)
 		return -EMSGSIZE;
 
-	rec = mq_reserve(q, len, nowait);
+	rec = mq_reserve(q, len, nowait, &pos);
 	if (IS_ERR(rec))
 		return PTR_ERR(rec);
 
@@ -211,7 +230,8 @@ ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
 	rec->reserved[0] = 0;
 	rec->reserved[1] = 0;
 
-	if (copy_from_iter((void *)(rec + 1), vlen, from) != vlen) {
+	if (mq_ring_copy_in(&q->ring, pos + MQ_RECORD_HDR_SIZE, vlen,
+			    from) != vlen) {
 		/* Its offset is taken: leave a hole no reader returns. */
 		mq_commit(q, rec, len, MQ_REC_DISCARD);
 		return -EFAULT;
@@ -226,8 +246,7 @@ ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
 	rec->crc = ~crc;
 
 	mq_commit(q, rec, len, 0);
-	atomic64_inc(&q->msgs_in);
-	atomic64_add(vlen, &q->bytes_in);
+	mq_stats_add(q, true, vlen);
 	return vlen;
 }
 
@@ -238,21 +257,33 @@ ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
  */
 static int mq_locate(struct mq_queue *q, u64 off, u64 *pos)
 {
-	int ret = 0;
+	u64 next, head;
+	u32 low;
 
-	spin_lock(&q->lock);
-	if (q->dead)
-		ret = -ENODEV;
-	else if (off < q->first_off)
-		ret = -ERANGE;
-	else if (off == q->next_off)
-		ret = -EAGAIN;
-	else if (off > q->next_off)
-		ret = -ENXIO;
-	else
-		*pos = mq_pos_of(q, off);
-	spin_unlock(&q->lock);
-	return ret;
+	if (READ_ONCE(q->dead))
+		return -ENODEV;
+	/*
+	 * Lockless: every offset below next has its header, its index slot
+	 * and head published.  Pairs with the smp_store_release() of
+	 * next_off in mq_reserve().
+	 */
+	next = smp_load_acquire(&q->next_off);
+	if (off >= next)
+		return off == next ? -EAGAIN : -ENXIO;
+	low = READ_ONCE(q->ring.index[off & q->ring.imask]);
+	head = READ_ONCE(q->head);
+	/*
+	 * The slot is reused by a newer offset only once off was dropped,
+	 * and first_off moves before the slot is written: if we read the
+	 * newer slot, we see first_off past off.  Pairs with the smp_wmb()
+	 * in mq_make_room().
+	 */
+	smp_rmb();
+	if (off < READ_ONCE(q->first_off))
+		return -ERANGE;
+	/* head - pos < 2^32: the ring is at most MQ_RING_SIZE_MAX bytes. */
+	*pos = head - (u32)((u32)head - low);
+	return 0;
 }
 
 /* Whether a read at off would not wait. */
@@ -310,7 +341,8 @@ static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off,
 	if (vlen > iov_iter_count(to))
 		return -EMSGSIZE;
 
-	if (copy_to_iter((void *)(rec + 1) + klen, vlen, to) != vlen)
+	if (mq_ring_copy_out(&q->ring, pos + MQ_RECORD_HDR_SIZE + klen, vlen,
+			     to) != vlen)
 		return -EFAULT;
 	if (mq_overwritten(q, pos))
 		return -ERANGE;
@@ -356,8 +388,7 @@ ssize_t mq_queue_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
 	if (READ_ONCE(mf->cursor) == *off)
 		mq_advance_cursor(q, mf, o + 1);
 	*off = o + 1;
-	atomic64_inc(&q->msgs_out);
-	atomic64_add(ret, &q->bytes_out);
+	mq_stats_add(q, false, ret);
 	return ret;
 }
 
@@ -456,15 +487,31 @@ void mq_queue_detach(struct mq_queue *q, struct mq_file *mf, fmode_t mode)
 
 void mq_queue_snapshot(struct mq_queue *q, struct mq_queue_snapshot *s)
 {
+	int cpu;
+
 	spin_lock(&q->lock);
 	s->first_off = q->first_off;
 	s->next_off = q->next_off;
 	s->drops = q->drops;
 	spin_unlock(&q->lock);
-	s->bytes_in = atomic64_read(&q->bytes_in);
-	s->bytes_out = atomic64_read(&q->bytes_out);
-	s->msgs_in = atomic64_read(&q->msgs_in);
-	s->msgs_out = atomic64_read(&q->msgs_out);
+	s->bytes_in = s->bytes_out = s->msgs_in = s->msgs_out = 0;
+	for_each_possible_cpu(cpu) {
+		const struct mq_queue_stats *st = per_cpu_ptr(q->stats, cpu);
+		u64 bin, min, bout, mout;
+		unsigned int seq;
+
+		do {
+			seq = u64_stats_fetch_begin(&st->syncp);
+			bin = u64_stats_read(&st->bytes_in);
+			min = u64_stats_read(&st->msgs_in);
+			bout = u64_stats_read(&st->bytes_out);
+			mout = u64_stats_read(&st->msgs_out);
+		} while (u64_stats_fetch_retry(&st->syncp, seq));
+		s->bytes_in += bin;
+		s->msgs_in += min;
+		s->bytes_out += bout;
+		s->msgs_out += mout;
+	}
 	s->readers = atomic_read(&q->nreaders);
 	s->writers = atomic_read(&q->nwriters);
 }
@@ -499,6 +546,7 @@ static void mq_queue_release(struct device *dev)
 
 	if (q->ring.data)
 		mq_ring_free(&q->ring);
+	free_percpu(q->stats);
 	if (MINOR(dev->devt))
 		ida_free(&mq_minor_ida, MINOR(dev->devt));
 	mq_topic_put(q->topic);
@@ -509,7 +557,7 @@ static void mq_queue_release(struct device *dev)
 struct mq_queue *mq_queue_create(struct mq_topic *t, u32 id)
 {
 	struct mq_queue *q;
-	int ret, minor;
+	int ret, minor, cpu;
 
 	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
 	if (!q)
@@ -535,6 +583,14 @@ struct mq_queue *mq_queue_create(struct mq_topic *t, u32 id)
 		goto err_put;
 	}
 	q->dev.devt = MKDEV(MAJOR(mq_devt), minor);
+
+	q->stats = alloc_percpu_gfp(struct mq_queue_stats, GFP_KERNEL_ACCOUNT);
+	if (!q->stats) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(q->stats, cpu)->syncp);
 
 	ret = mq_ring_init(&q->ring, t->ring_size);
 	if (ret) {

@@ -13,6 +13,7 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/vmalloc.h>
 
 #include "mq.h"
@@ -77,4 +78,48 @@ void mq_ring_free(struct mq_ring *ring)
 	kvfree(ring->index);
 	vunmap(ring->data);
 	mq_ring_free_pages(ring->pages, ring->size >> PAGE_SHIFT);
+}
+
+/*
+ * Copies len bytes at ring position pos page by page, through the pages'
+ * linear-map addresses rather than the vmap: hardened usercopy checks a
+ * vmalloc address by looking its area up under the global vmap lock on
+ * every copy, a page it checks for free.  Returns the bytes copied.
+ */
+size_t mq_ring_copy_in(struct mq_ring *ring, u64 pos, size_t len,
+		       struct iov_iter *from)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		u64 p = (pos + done) & ring->mask;
+		size_t off = offset_in_page(p);
+		size_t n = min_t(size_t, len - done, PAGE_SIZE - off);
+		size_t c = copy_page_from_iter(ring->pages[p >> PAGE_SHIFT],
+					       off, n, from);
+
+		done += c;
+		if (c != n)
+			break;
+	}
+	return done;
+}
+
+size_t mq_ring_copy_out(struct mq_ring *ring, u64 pos, size_t len,
+			struct iov_iter *to)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		u64 p = (pos + done) & ring->mask;
+		size_t off = offset_in_page(p);
+		size_t n = min_t(size_t, len - done, PAGE_SIZE - off);
+		size_t c = copy_page_to_iter(ring->pages[p >> PAGE_SHIFT],
+					     off, n, to);
+
+		done += c;
+		if (c != n)
+			break;
+	}
+	return done;
 }
