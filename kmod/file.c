@@ -18,6 +18,7 @@
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 
 #include "mq.h"
@@ -97,7 +98,60 @@ static __poll_t mq_file_poll(struct file *file, poll_table *wait)
 		poll_wait(file, &q->rwait, wait);
 	if (file->f_mode & FMODE_WRITE)
 		poll_wait(file, &q->wwait, wait);
-	return mq_queue_poll_mask(q, READ_ONCE(file->f_pos), file->f_mode);
+	return mq_queue_poll_mask(q, mf, READ_ONCE(file->f_pos), file->f_mode);
+}
+
+static long mq_ioc_group_join(struct file *file, void __user *uarg)
+{
+	struct mq_file *mf = file->private_data;
+	struct mq_group_join j;
+
+	if (copy_from_user(&j, uarg, sizeof(j)))
+		return -EFAULT;
+	if (j.size != MQ_GROUP_JOIN_SIZE_VER0 || j.flags & ~MQ_GROUP_F_ALL ||
+	    j.reserved0 || j.reserved[0] || j.reserved[1] ||
+	    j.start >= __MQ_GROUP_START_MAX ||
+	    (j.start != MQ_GROUP_START_OFFSET && j.offset))
+		return -EINVAL;
+	if (strnlen(j.name, sizeof(j.name)) == sizeof(j.name) ||
+	    mq_name_problem(j.name))
+		return -EINVAL;
+	/* Only a reader consumes. */
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (READ_ONCE(mf->q->dead))
+		return -ENODEV;
+	return mq_group_join(mf->q, mf, &j);
+}
+
+static long mq_ioc_commit(struct file *file, void __user *uarg)
+{
+	struct mq_file *mf = file->private_data;
+	struct mq_commit c;
+
+	if (copy_from_user(&c, uarg, sizeof(c)))
+		return -EFAULT;
+	if (c.size != MQ_COMMIT_SIZE_VER0 || c.flags || c.reserved[0] ||
+	    c.reserved[1])
+		return -EINVAL;
+	if (READ_ONCE(mf->q->dead))
+		return -ENODEV;
+	return mq_group_commit(mf, c.offset);
+}
+
+static long mq_file_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case MQ_IOC_GROUP_JOIN:
+		return mq_ioc_group_join(file, uarg);
+	case MQ_IOC_COMMIT:
+		return mq_ioc_commit(file, uarg);
+	default:
+		return -ENOTTY;
+	}
 }
 
 const struct file_operations mq_queue_fops = {
@@ -108,4 +162,6 @@ const struct file_operations mq_queue_fops = {
 	.write_iter	= mq_file_write_iter,
 	.llseek		= mq_file_llseek,
 	.poll		= mq_file_poll,
+	.unlocked_ioctl	= mq_file_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 };

@@ -17,6 +17,8 @@
 #include <linux/u64_stats_sync.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <linux/mq.h>
 
 struct iov_iter;
@@ -82,6 +84,8 @@ struct mq_queue {
 	u64 first_off;			/* offset of the record at tail */
 	u64 next_off;			/* offset the next reservation gets */
 	struct list_head readers;	/* struct mq_file with FMODE_READ */
+	struct list_head groups;	/* struct mq_group; also under gmutex */
+	struct mutex gmutex;		/* group membership, see group.c */
 	bool dead;			/* the topic was deleted */
 	u64 drops;			/* records removed unread by a reader */
 
@@ -107,10 +111,46 @@ struct mq_file {
 	/*
 	 * The offset up to which this reader has consumed: what MQ_FULL_BLOCK
 	 * keeps for it.  Moves with reads at it and with lseek; written under
-	 * q->lock or by its reader, read under q->lock.
+	 * q->lock or by its reader, read under q->lock.  Not used by a
+	 * group member: its group's committed offset counts instead.
 	 */
 	u64 cursor;
+	struct mq_group *group;		/* the group it joined, or NULL */
+	u64 gcommitted;			/* what it committed last */
+	bool autocommit;		/* MQ_GROUP_F_AUTOCOMMIT */
 };
+
+/* group.c: a consumer group on one queue. */
+struct mq_group {
+	struct list_head node;		/* in q->groups */
+	struct mq_queue *q;
+	char name[MQ_NAME_MAX];
+	struct mutex lock;		/* delivery and commits */
+	u64 next;			/* next offset delivered first time */
+	u64 committed;			/* lowest offset not acknowledged */
+	u64 npending;			/* delivered, not acknowledged */
+	u64 norphans;			/* of those, whose member left */
+	u64 npending_pub, norphans_pub;	/* the same, for lockless readers */
+	u32 nmembers;			/* under q->gmutex */
+	struct xarray pending;		/* offset -> member, or an orphan */
+	u64 notified;			/* committed as last announced */
+	struct delayed_work notify;
+};
+
+struct mq_group_join;
+int mq_group_join(struct mq_queue *q, struct mq_file *mf,
+		  const struct mq_group_join *j);
+void mq_group_leave(struct mq_queue *q, struct mq_file *mf);
+bool mq_group_ready(struct mq_group *g);
+ssize_t mq_group_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
+		      struct iov_iter *to, bool nowait);
+int mq_group_commit(struct mq_file *mf, u64 off);
+u64 mq_groups_min_committed(struct mq_queue *q, u64 min);
+int mq_group_set(struct mq_queue *q, const char *name, u32 start, u64 off);
+int mq_group_del(struct mq_queue *q, const char *name);
+int mq_groups_walk(struct mq_queue *q, long *pos,
+		   int (*fn)(struct mq_group *g, void *arg), void *arg);
+void mq_groups_free(struct mq_queue *q);
 
 struct mq_queue *mq_queue_create(struct mq_topic *t, u32 id);
 void mq_queue_kill(struct mq_queue *q);
@@ -119,10 +159,14 @@ ssize_t mq_queue_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
 		      struct iov_iter *to, bool nowait);
 loff_t mq_queue_seek(struct mq_queue *q, struct mq_file *mf, loff_t pos,
 		     loff_t offset, int whence);
-__poll_t mq_queue_poll_mask(struct mq_queue *q, loff_t pos, fmode_t mode);
+__poll_t mq_queue_poll_mask(struct mq_queue *q, struct mq_file *mf,
+			    loff_t pos, fmode_t mode);
 void mq_queue_attach(struct mq_queue *q, struct mq_file *mf, fmode_t mode,
 		     loff_t *pos);
 void mq_queue_detach(struct mq_queue *q, struct mq_file *mf, fmode_t mode);
+ssize_t mq_queue_copy_at(struct mq_queue *q, u64 off, struct iov_iter *to);
+bool mq_queue_readable(struct mq_queue *q, u64 off);
+void mq_queue_consumed(struct mq_queue *q);
 
 struct mq_queue_snapshot {
 	u64 first_off, next_off, drops;
@@ -162,6 +206,7 @@ struct mq_topic_params {
 
 struct netlink_ext_ack;
 
+const char *mq_name_problem(const char *name);
 int mq_topic_name_valid(const char *name, struct netlink_ext_ack *extack);
 int mq_topic_create(const struct mq_topic_params *p,
 		    struct netlink_ext_ack *extack);
@@ -184,6 +229,8 @@ struct mq_topic *mq_topic_get(const char *name);
 int mq_netlink_init(void);
 void mq_netlink_exit(void);
 void mq_netlink_notify(struct mq_topic *t, u8 cmd);
+bool mq_netlink_offsets_wanted(void);
+void mq_netlink_group_event(struct mq_group *g, u8 cmd);
 
 /* control.c: /dev/mq/control */
 int mq_control_init(void);
@@ -198,6 +245,7 @@ enum mq_obj_kind {
 	MQ_OBJ_FILE,		/* an open file of any mq device */
 	MQ_OBJ_TOPIC,
 	MQ_OBJ_QUEUE,		/* with its ring */
+	MQ_OBJ_GROUP,
 	MQ_OBJ_FAULT,		/* leaked on purpose through debugfs */
 	MQ_OBJ_NR,
 };

@@ -41,14 +41,56 @@ static const struct nla_policy mq_policy[MQ_A_MAX + 1] = {
 	[MQ_A_DROPS]		= { .type = NLA_REJECT },
 	[MQ_A_READERS]		= { .type = NLA_REJECT },
 	[MQ_A_WRITERS]		= { .type = NLA_REJECT },
+	/* The group commands have their own policy. */
+	[MQ_A_GROUP]		= { .type = NLA_REJECT },
+	[MQ_A_GROUP_START]	= { .type = NLA_REJECT },
+	[MQ_A_OFFSET]		= { .type = NLA_REJECT },
+	[MQ_A_COMMITTED]	= { .type = NLA_REJECT },
+	[MQ_A_DELIVERED]	= { .type = NLA_REJECT },
+	[MQ_A_PENDING]		= { .type = NLA_REJECT },
+	[MQ_A_LAG]		= { .type = NLA_REJECT },
+	[MQ_A_MEMBERS]		= { .type = NLA_REJECT },
+};
+
+/* GROUP_GET, GROUP_SET, GROUP_DEL: a group is named by topic, queue, name. */
+static const struct nla_policy mq_group_policy[MQ_A_MAX + 1] = {
+	[MQ_A_PAD]		= { .type = NLA_REJECT },
+	[MQ_A_TOPIC]		= { .type = NLA_NUL_STRING, .len = MQ_NAME_MAX - 1 },
+	[MQ_A_QUEUE]		= { .type = NLA_U32 },
+	[MQ_A_GROUP]		= { .type = NLA_NUL_STRING, .len = MQ_NAME_MAX - 1 },
+	[MQ_A_GROUP_START]	= { .type = NLA_U32 },
+	[MQ_A_OFFSET]		= { .type = NLA_U64 },
+	[MQ_A_QUEUES]		= { .type = NLA_REJECT },
+	[MQ_A_RING_SIZE]	= { .type = NLA_REJECT },
+	[MQ_A_MAX_MSG_SIZE]	= { .type = NLA_REJECT },
+	[MQ_A_MODE]		= { .type = NLA_REJECT },
+	[MQ_A_UID]		= { .type = NLA_REJECT },
+	[MQ_A_GID]		= { .type = NLA_REJECT },
+	[MQ_A_FULL_POLICY]	= { .type = NLA_REJECT },
+	[MQ_A_FIRST_OFFSET]	= { .type = NLA_REJECT },
+	[MQ_A_NEXT_OFFSET]	= { .type = NLA_REJECT },
+	[MQ_A_BYTES_IN]		= { .type = NLA_REJECT },
+	[MQ_A_BYTES_OUT]	= { .type = NLA_REJECT },
+	[MQ_A_MSGS_IN]		= { .type = NLA_REJECT },
+	[MQ_A_MSGS_OUT]		= { .type = NLA_REJECT },
+	[MQ_A_DROPS]		= { .type = NLA_REJECT },
+	[MQ_A_READERS]		= { .type = NLA_REJECT },
+	[MQ_A_WRITERS]		= { .type = NLA_REJECT },
+	[MQ_A_COMMITTED]	= { .type = NLA_REJECT },
+	[MQ_A_DELIVERED]	= { .type = NLA_REJECT },
+	[MQ_A_PENDING]		= { .type = NLA_REJECT },
+	[MQ_A_LAG]		= { .type = NLA_REJECT },
+	[MQ_A_MEMBERS]		= { .type = NLA_REJECT },
 };
 
 enum mq_mcgrp {
 	MQ_MCGRP_EVENTS,
+	MQ_MCGRP_OFFSETS,
 };
 
 static const struct genl_multicast_group mq_mcgrps[] = {
 	[MQ_MCGRP_EVENTS] = { .name = MQ_GENL_MCGRP_EVENTS },
+	[MQ_MCGRP_OFFSETS] = { .name = MQ_GENL_MCGRP_OFFSETS },
 };
 
 static struct genl_family mq_genl_family;
@@ -210,7 +252,8 @@ out:
 struct mq_nl_dump {
 	struct sk_buff *skb;
 	struct netlink_callback *cb;
-	const char *only;	/* QUEUE_GET: this topic's queues only */
+	const char *only;	/* QUEUE_GET, GROUP_GET: this topic only */
+	const char *group;	/* GROUP_GET: groups of this name only */
 };
 
 static void *mq_nl_dump_hdr(struct mq_nl_dump *d, u8 cmd)
@@ -337,7 +380,199 @@ static int mq_nl_queue_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return mq_nl_dump_walk(&d, mq_nl_dump_queues);
 }
 
-static const struct genl_small_ops mq_genl_ops[] = {
+/* ---- groups ------------------------------------------------------------ */
+
+static int mq_nl_put_group(struct sk_buff *skb, struct mq_group *g)
+{
+	struct mq_queue *q = g->q;
+	u64 committed = READ_ONCE(g->committed);
+	u64 next = smp_load_acquire(&q->next_off);
+
+	if (nla_put_string(skb, MQ_A_TOPIC, q->topic->name) ||
+	    nla_put_u32(skb, MQ_A_QUEUE, q->id) ||
+	    nla_put_string(skb, MQ_A_GROUP, g->name) ||
+	    nla_put_u64_64bit(skb, MQ_A_COMMITTED, committed, MQ_A_PAD) ||
+	    nla_put_u64_64bit(skb, MQ_A_DELIVERED, READ_ONCE(g->next), MQ_A_PAD) ||
+	    nla_put_u64_64bit(skb, MQ_A_PENDING, READ_ONCE(g->npending_pub),
+			      MQ_A_PAD) ||
+	    nla_put_u64_64bit(skb, MQ_A_LAG,
+			      next > committed ? next - committed : 0, MQ_A_PAD) ||
+	    nla_put_u32(skb, MQ_A_MEMBERS, READ_ONCE(g->nmembers)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int mq_nl_dump_group(struct mq_group *g, void *arg)
+{
+	struct mq_nl_dump *d = arg;
+	void *hdr;
+
+	if (d->group && strcmp(d->group, g->name))
+		return 0;
+	hdr = mq_nl_dump_hdr(d, MQ_CMD_GROUP_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (mq_nl_put_group(d->skb, g)) {
+		genlmsg_cancel(d->skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(d->skb, hdr);
+	return 0;
+}
+
+/* cb->args[1]: the queue; cb->args[3]: the next group on it. */
+static int mq_nl_dump_groups(struct mq_topic *t, void *arg)
+{
+	struct mq_nl_dump *d = arg;
+	long *next = &d->cb->args[1];
+	int ret;
+
+	if (d->only && strcmp(d->only, t->name))
+		return 0;
+	for (; *next < t->nqueues; (*next)++) {
+		ret = mq_groups_walk(t->queues[*next], &d->cb->args[3],
+				     mq_nl_dump_group, d);
+		if (ret)
+			return ret;
+		d->cb->args[3] = 0;
+	}
+	*next = 0;
+	return 0;
+}
+
+static int mq_nl_group_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct mq_nl_dump d = { .skb = skb, .cb = cb };
+
+	if (info->attrs[MQ_A_GROUP])
+		d.group = nla_data(info->attrs[MQ_A_GROUP]);
+	if (info->attrs[MQ_A_TOPIC]) {
+		d.only = nla_data(info->attrs[MQ_A_TOPIC]);
+		if (!cb->args[2]) {
+			struct mq_topic *t = mq_topic_get(d.only);
+
+			if (!t) {
+				NL_SET_ERR_MSG_ATTR(cb->extack,
+						    info->attrs[MQ_A_TOPIC],
+						    "no such topic");
+				return -ENOENT;
+			}
+			mq_topic_put(t);
+			cb->args[2] = 1;
+		}
+	}
+	return mq_nl_dump_walk(&d, mq_nl_dump_groups);
+}
+
+/*
+ * The queue a GROUP_SET or GROUP_DEL names, with a reference on its
+ * topic (*tp), and the group's name; or -errno with an extended ack.
+ */
+static struct mq_queue *mq_nl_group_queue(struct genl_info *info,
+					  struct mq_topic **tp,
+					  const char **group)
+{
+	struct nlattr **attrs = info->attrs;
+	const char *why;
+	struct mq_topic *t;
+	u32 id;
+
+	if (GENL_REQ_ATTR_CHECK(info, MQ_A_TOPIC) ||
+	    GENL_REQ_ATTR_CHECK(info, MQ_A_QUEUE) ||
+	    GENL_REQ_ATTR_CHECK(info, MQ_A_GROUP))
+		return ERR_PTR(-EINVAL);
+	*group = nla_data(attrs[MQ_A_GROUP]);
+	why = mq_name_problem(*group);
+	if (why) {
+		/* why is a literal: it outlives the request, as acks need. */
+		info->extack->_msg = why;
+		info->extack->bad_attr = attrs[MQ_A_GROUP];
+		return ERR_PTR(-EINVAL);
+	}
+	t = mq_topic_get(nla_data(attrs[MQ_A_TOPIC]));
+	if (!t) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[MQ_A_TOPIC],
+				    "no such topic");
+		return ERR_PTR(-ENOENT);
+	}
+	id = nla_get_u32(attrs[MQ_A_QUEUE]);
+	if (id >= t->nqueues) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[MQ_A_QUEUE],
+				    "the topic has no such queue");
+		mq_topic_put(t);
+		return ERR_PTR(-EINVAL);
+	}
+	*tp = t;
+	return t->queues[id];
+}
+
+static int mq_nl_group_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+	struct mq_topic *t;
+	struct mq_queue *q;
+	const char *group;
+	u32 start;
+	u64 off = 0;
+	int ret;
+
+	q = mq_nl_group_queue(info, &t, &group);
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	ret = -EINVAL;
+	if (GENL_REQ_ATTR_CHECK(info, MQ_A_GROUP_START))
+		goto out;
+	start = nla_get_u32(attrs[MQ_A_GROUP_START]);
+	if (start >= __MQ_GROUP_START_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[MQ_A_GROUP_START],
+				    "unknown start: latest, earliest or offset");
+		goto out;
+	}
+	if ((start == MQ_GROUP_START_OFFSET) != !!attrs[MQ_A_OFFSET]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "an offset goes with start offset, and only with it");
+		goto out;
+	}
+	if (attrs[MQ_A_OFFSET])
+		off = nla_get_u64(attrs[MQ_A_OFFSET]);
+	ret = mq_group_set(q, group, start, off);
+	if (ret == -EBUSY)
+		NL_SET_ERR_MSG(info->extack, "the group has members");
+	else if (ret == -ERANGE)
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[MQ_A_OFFSET],
+				    "offset older than the oldest retained");
+	else if (ret == -ENXIO)
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[MQ_A_OFFSET],
+				    "offset past the queue's next offset");
+	else if (ret == -ENODEV)
+		NL_SET_ERR_MSG(info->extack, "the topic is being deleted");
+out:
+	mq_topic_put(t);
+	return ret;
+}
+
+static int mq_nl_group_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct mq_topic *t;
+	struct mq_queue *q;
+	const char *group;
+	int ret;
+
+	q = mq_nl_group_queue(info, &t, &group);
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	ret = mq_group_del(q, group);
+	if (ret == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MQ_A_GROUP],
+				    "no such group on that queue");
+	else if (ret == -EBUSY)
+		NL_SET_ERR_MSG(info->extack, "the group has members");
+	mq_topic_put(t);
+	return ret;
+}
+
+static const struct genl_ops mq_genl_ops[] = {
 	{
 		.cmd	= MQ_CMD_TOPIC_NEW,
 		.doit	= mq_nl_topic_new,
@@ -357,6 +592,26 @@ static const struct genl_small_ops mq_genl_ops[] = {
 		.cmd	= MQ_CMD_QUEUE_GET,
 		.dumpit	= mq_nl_queue_dump,
 	},
+	{
+		.cmd	= MQ_CMD_GROUP_GET,
+		.dumpit	= mq_nl_group_dump,
+		.policy	= mq_group_policy,
+		.maxattr = MQ_A_MAX,
+	},
+	{
+		.cmd	= MQ_CMD_GROUP_SET,
+		.doit	= mq_nl_group_set,
+		.flags	= GENL_ADMIN_PERM,
+		.policy	= mq_group_policy,
+		.maxattr = MQ_A_MAX,
+	},
+	{
+		.cmd	= MQ_CMD_GROUP_DEL,
+		.doit	= mq_nl_group_del,
+		.flags	= GENL_ADMIN_PERM,
+		.policy	= mq_group_policy,
+		.maxattr = MQ_A_MAX,
+	},
 };
 
 static struct genl_family mq_genl_family __ro_after_init = {
@@ -367,8 +622,9 @@ static struct genl_family mq_genl_family __ro_after_init = {
 	/* Topics are global, not per network namespace. */
 	.netnsok	= false,
 	.module		= THIS_MODULE,
-	.small_ops	= mq_genl_ops,
-	.n_small_ops	= ARRAY_SIZE(mq_genl_ops),
+	.ops		= mq_genl_ops,
+	.n_ops		= ARRAY_SIZE(mq_genl_ops),
+	.resv_start_op	= MQ_CMD_GROUP_GET,
 	.mcgrps		= mq_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(mq_mcgrps),
 };
@@ -391,6 +647,31 @@ void mq_netlink_notify(struct mq_topic *t, u8 cmd)
 	}
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast(&mq_genl_family, msg, 0, MQ_MCGRP_EVENTS, GFP_KERNEL);
+}
+
+bool mq_netlink_offsets_wanted(void)
+{
+	return genl_has_listeners(&mq_genl_family, &init_net, MQ_MCGRP_OFFSETS);
+}
+
+/* Tells the "offsets" group where a group's committed offset is, or of its end. */
+void mq_netlink_group_event(struct mq_group *g, u8 cmd)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!mq_netlink_offsets_wanted())
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &mq_genl_family, 0, cmd);
+	if (!hdr || mq_nl_put_group(msg, g)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&mq_genl_family, msg, 0, MQ_MCGRP_OFFSETS, GFP_KERNEL);
 }
 
 int __init mq_netlink_init(void)

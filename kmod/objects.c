@@ -18,6 +18,7 @@ static const char * const mq_obj_names[MQ_OBJ_NR] = {
 	[MQ_OBJ_FILE]	= "file",
 	[MQ_OBJ_TOPIC]	= "topic",
 	[MQ_OBJ_QUEUE]	= "queue",
+	[MQ_OBJ_GROUP]	= "group",
 	[MQ_OBJ_FAULT]	= "fault",
 };
 

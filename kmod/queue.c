@@ -44,15 +44,19 @@ static inline u64 mq_stride(u64 len)
 	return MQ_RECORD_ALIGN(len);
 }
 
-/* The smallest offset an open reader still has to consume.  Under lock. */
+/*
+ * The smallest offset an open reader, or a group with members, still has
+ * to consume.  Under lock.
+ */
 static u64 mq_min_cursor(struct mq_queue *q)
 {
 	struct mq_file *mf;
 	u64 min = q->next_off;
 
 	list_for_each_entry(mf, &q->readers, rnode)
-		min = min_t(u64, min, READ_ONCE(mf->cursor));
-	return min;
+		if (!READ_ONCE(mf->group))
+			min = min_t(u64, min, READ_ONCE(mf->cursor));
+	return mq_groups_min_committed(q, min);
 }
 
 /*
@@ -287,7 +291,7 @@ static int mq_locate(struct mq_queue *q, u64 off, u64 *pos)
 }
 
 /* Whether a read at off would not wait. */
-static bool mq_readable(struct mq_queue *q, u64 off)
+bool mq_queue_readable(struct mq_queue *q, u64 off)
 {
 	u64 pos;
 	int ret = mq_locate(q, off, &pos);
@@ -349,13 +353,40 @@ static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off,
 	return vlen;
 }
 
+/*
+ * A reader or a group consumed more: producers MQ_FULL_BLOCK held back
+ * may go on.  wq_has_sleeper() orders the caller's store of its cursor
+ * before the check; pairs with prepare_to_wait() in mq_reserve().
+ */
+void mq_queue_consumed(struct mq_queue *q)
+{
+	if (q->topic->policy == MQ_FULL_BLOCK && wq_has_sleeper(&q->wwait))
+		wake_up_interruptible_poll(&q->wwait, EPOLLOUT | EPOLLWRNORM);
+}
+
 /* A reader consumed up to off: MQ_FULL_BLOCK may drop what is before. */
 static void mq_advance_cursor(struct mq_queue *q, struct mq_file *mf, u64 off)
 {
 	WRITE_ONCE(mf->cursor, off);
-	/* wq_has_sleeper() orders the store above before the check. */
-	if (q->topic->policy == MQ_FULL_BLOCK && wq_has_sleeper(&q->wwait))
-		wake_up_interruptible_poll(&q->wwait, EPOLLOUT | EPOLLWRNORM);
+	mq_queue_consumed(q);
+}
+
+/*
+ * The value at off, for a group: the length, or -EAGAIN (not yet),
+ * -ENOENT (a hole), -ERANGE (dropped), -ENXIO, -EMSGSIZE, -EFAULT,
+ * -ENODEV.  Counted as read when it succeeds.
+ */
+ssize_t mq_queue_copy_at(struct mq_queue *q, u64 off, struct iov_iter *to)
+{
+	ssize_t ret;
+	u64 pos;
+
+	ret = mq_locate(q, off, &pos);
+	if (!ret)
+		ret = mq_copy_out(q, pos, off, to);
+	if (ret >= 0)
+		mq_stats_add(q, false, ret);
+	return ret;
 }
 
 ssize_t mq_queue_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
@@ -364,6 +395,8 @@ ssize_t mq_queue_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
 	u64 o = *off, pos;
 	ssize_t ret;
 
+	if (READ_ONCE(mf->group))
+		return mq_group_read(q, mf, off, to, nowait);
 	if (*off < 0)
 		return -EINVAL;
 	for (;;) {
@@ -378,7 +411,7 @@ ssize_t mq_queue_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
 			break;
 		if (nowait)
 			return -EAGAIN;
-		if (wait_event_interruptible(q->rwait, mq_readable(q, o)))
+		if (wait_event_interruptible(q->rwait, mq_queue_readable(q, o)))
 			return -ERESTARTSYS;
 	}
 	if (ret < 0)
@@ -406,6 +439,11 @@ loff_t mq_queue_seek(struct mq_queue *q, struct mq_file *mf, loff_t pos,
 	/* Asking where the position is always answers, retained or not. */
 	if (whence == SEEK_CUR && !offset) {
 		new = pos;
+		goto out;
+	}
+	/* A member reads where its group is; an admin moves a group. */
+	if (mf->group) {
+		new = -EINVAL;
 		goto out;
 	}
 	switch (whence) {
@@ -439,13 +477,16 @@ out:
 	return new;
 }
 
-__poll_t mq_queue_poll_mask(struct mq_queue *q, loff_t pos, fmode_t mode)
+__poll_t mq_queue_poll_mask(struct mq_queue *q, struct mq_file *mf,
+			    loff_t pos, fmode_t mode)
 {
+	struct mq_group *g = READ_ONCE(mf->group);
 	__poll_t mask = 0;
 
 	if (READ_ONCE(q->dead))
 		return EPOLLERR | EPOLLHUP;
-	if ((mode & FMODE_READ) && pos >= 0 && mq_readable(q, pos))
+	if ((mode & FMODE_READ) &&
+	    (g ? mq_group_ready(g) : pos >= 0 && mq_queue_readable(q, pos)))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if ((mode & FMODE_WRITE) &&
 	    mq_can_append(q, mq_stride(MQ_RECORD_HDR_SIZE +
@@ -472,6 +513,8 @@ void mq_queue_attach(struct mq_queue *q, struct mq_file *mf, fmode_t mode,
 
 void mq_queue_detach(struct mq_queue *q, struct mq_file *mf, fmode_t mode)
 {
+	if (mf->group)
+		mq_group_leave(q, mf);
 	if (mode & FMODE_READ) {
 		spin_lock(&q->lock);
 		list_del(&mf->rnode);
@@ -544,6 +587,7 @@ static void mq_queue_release(struct device *dev)
 {
 	struct mq_queue *q = container_of(dev, struct mq_queue, dev);
 
+	mq_groups_free(q);
 	if (q->ring.data)
 		mq_ring_free(&q->ring);
 	free_percpu(q->stats);
@@ -568,6 +612,8 @@ struct mq_queue *mq_queue_create(struct mq_topic *t, u32 id)
 	q->id = id;
 	spin_lock_init(&q->lock);
 	INIT_LIST_HEAD(&q->readers);
+	INIT_LIST_HEAD(&q->groups);
+	mutex_init(&q->gmutex);
 	init_waitqueue_head(&q->rwait);
 	init_waitqueue_head(&q->wwait);
 

@@ -36,34 +36,41 @@ void mq_topic_put(struct mq_topic *t)
  * A name becomes a directory under /dev/mq: a safe character set, no
  * "." or "..", and not the control device's name.
  */
-int mq_topic_name_valid(const char *name, struct netlink_ext_ack *extack)
+/*
+ * Why name is not a valid name of a topic or a group (a literal, for an
+ * extended ack), or NULL: 1..MQ_NAME_MAX-1 bytes of A-Z a-z 0-9 . _ -,
+ * neither "." nor "..".  A name is a directory under /dev/mq.
+ */
+const char *mq_name_problem(const char *name)
 {
 	const char *c;
 
-	if (!*name) {
-		NL_SET_ERR_MSG(extack, "topic name is empty");
-		return -EINVAL;
-	}
+	if (!*name)
+		return "name is empty";
 	for (c = name; *c; c++) {
 		/* Not isalnum(): the kernel's counts Latin-1 letters in. */
 		if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') &&
 		    !(*c >= '0' && *c <= '9') &&
-		    *c != '.' && *c != '_' && *c != '-') {
-			NL_SET_ERR_MSG(extack,
-				       "topic name may hold only A-Z a-z 0-9 . _ -");
-			return -EINVAL;
-		}
+		    *c != '.' && *c != '_' && *c != '-')
+			return "name may hold only A-Z a-z 0-9 . _ -";
 	}
-	if (c - name >= MQ_NAME_MAX) {
-		NL_SET_ERR_MSG(extack, "topic name is too long");
-		return -EINVAL;
-	}
-	if (!strcmp(name, ".") || !strcmp(name, "..")) {
-		NL_SET_ERR_MSG(extack, "topic name may not be . or ..");
-		return -EINVAL;
-	}
-	if (!strcmp(name, "control")) {
-		NL_SET_ERR_MSG(extack, "topic name 'control' is the control device's");
+	if (c - name >= MQ_NAME_MAX)
+		return "name is too long";
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return "name may not be . or ..";
+	return NULL;
+}
+
+int mq_topic_name_valid(const char *name, struct netlink_ext_ack *extack)
+{
+	const char *why = mq_name_problem(name);
+
+	if (!why && !strcmp(name, "control"))
+		why = "name 'control' is the control device's";
+	if (why) {
+		/* why is a literal: it outlives the request, as acks need. */
+		if (extack)
+			extack->_msg = why;
 		return -EINVAL;
 	}
 	return 0;

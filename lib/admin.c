@@ -65,6 +65,12 @@ static struct nla_policy reply_policy[MQ_A_MAX + 1] = {
 	[MQ_A_DROPS]		= { .type = NLA_U64 },
 	[MQ_A_READERS]		= { .type = NLA_U32 },
 	[MQ_A_WRITERS]		= { .type = NLA_U32 },
+	[MQ_A_GROUP]		= { .type = NLA_STRING, .maxlen = MQ_NAME_MAX },
+	[MQ_A_COMMITTED]	= { .type = NLA_U64 },
+	[MQ_A_DELIVERED]	= { .type = NLA_U64 },
+	[MQ_A_PENDING]		= { .type = NLA_U64 },
+	[MQ_A_LAG]		= { .type = NLA_U64 },
+	[MQ_A_MEMBERS]		= { .type = NLA_U32 },
 };
 
 /* libnl's error codes for what failed on our side of the socket. */
@@ -549,4 +555,112 @@ int mq_admin_queue_list(struct mq_admin *admin, const char *topic,
 		}
 	}
 	return transact(admin, msg, queue_list_parse, &list);
+}
+
+struct group_list {
+	mq_group_cb cb;
+	void *arg;
+};
+
+static int group_list_parse(struct nlattr **tb, void *arg)
+{
+	struct group_list *list = arg;
+	struct mq_group_state st;
+
+	if (!tb[MQ_A_TOPIC] || !tb[MQ_A_QUEUE] || !tb[MQ_A_GROUP])
+		return -EPROTO;
+	memset(&st, 0, sizeof(st));
+	nla_strlcpy(st.topic, tb[MQ_A_TOPIC], sizeof(st.topic));
+	st.queue = nla_get_u32(tb[MQ_A_QUEUE]);
+	nla_strlcpy(st.group, tb[MQ_A_GROUP], sizeof(st.group));
+	st.committed = get_u64(tb[MQ_A_COMMITTED]);
+	st.delivered = get_u64(tb[MQ_A_DELIVERED]);
+	st.pending = get_u64(tb[MQ_A_PENDING]);
+	st.lag = get_u64(tb[MQ_A_LAG]);
+	st.members = get_u32(tb[MQ_A_MEMBERS]);
+	return list->cb(&st, list->arg);
+}
+
+static int put_string(struct nl_msg *msg, int attr, const char *s)
+{
+	if (!s || strnlen(s, MQ_NAME_MAX) >= MQ_NAME_MAX)
+		return -EINVAL;
+	return nla_put_string(msg, attr, s) < 0 ? -EMSGSIZE : 0;
+}
+
+int mq_admin_group_list(struct mq_admin *admin, const char *topic,
+			const char *group, mq_group_cb cb, void *arg)
+{
+	struct group_list list = { .cb = cb, .arg = arg };
+	struct nl_msg *msg;
+	int ret = 0;
+
+	msg = request_new(admin, MQ_CMD_GROUP_GET, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	if (topic)
+		ret = put_string(msg, MQ_A_TOPIC, topic);
+	if (!ret && group)
+		ret = put_string(msg, MQ_A_GROUP, group);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return transact(admin, msg, group_list_parse, &list);
+}
+
+/* A GROUP_SET or GROUP_DEL request naming one group on one queue. */
+static struct nl_msg *group_request(struct mq_admin *admin, uint8_t cmd,
+				    const char *topic, uint32_t queue,
+				    const char *group, int *err)
+{
+	struct nl_msg *msg = request_new(admin, cmd, 0);
+
+	*err = -ENOMEM;
+	if (!msg)
+		return NULL;
+	*err = put_string(msg, MQ_A_TOPIC, topic);
+	if (!*err)
+		*err = nla_put_u32(msg, MQ_A_QUEUE, queue) < 0 ? -EMSGSIZE : 0;
+	if (!*err)
+		*err = put_string(msg, MQ_A_GROUP, group);
+	if (*err) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int mq_admin_group_set(struct mq_admin *admin, const char *topic,
+		       uint32_t queue, const char *group, uint32_t start,
+		       uint64_t offset)
+{
+	struct nl_msg *msg;
+	int ret;
+
+	if (start >= __MQ_GROUP_START_MAX ||
+	    (start != MQ_GROUP_START_OFFSET && offset))
+		return -EINVAL;
+	msg = group_request(admin, MQ_CMD_GROUP_SET, topic, queue, group, &ret);
+	if (!msg)
+		return ret;
+	if (nla_put_u32(msg, MQ_A_GROUP_START, start) < 0 ||
+	    (start == MQ_GROUP_START_OFFSET &&
+	     nla_put_u64(msg, MQ_A_OFFSET, offset) < 0)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return transact(admin, msg, NULL, NULL);
+}
+
+int mq_admin_group_del(struct mq_admin *admin, const char *topic,
+		       uint32_t queue, const char *group)
+{
+	struct nl_msg *msg;
+	int ret;
+
+	msg = group_request(admin, MQ_CMD_GROUP_DEL, topic, queue, group, &ret);
+	if (!msg)
+		return ret;
+	return transact(admin, msg, NULL, NULL);
 }

@@ -58,6 +58,18 @@ struct mq_queue_stats {
 	uint32_t writers;
 };
 
+/* A consumer group on one queue, as GROUP_GET reports it. */
+struct mq_group_state {
+	char topic[MQ_NAME_MAX];
+	uint32_t queue;
+	char group[MQ_NAME_MAX];
+	uint64_t committed;	/* lowest offset not acknowledged */
+	uint64_t delivered;	/* next offset delivered for the first time */
+	uint64_t pending;	/* delivered, not acknowledged */
+	uint64_t lag;		/* the queue's next offset - committed */
+	uint32_t members;
+};
+
 /* Open a handle on the "mq" family: -ENOENT when the module is not loaded. */
 int mq_admin_open(struct mq_admin **adminp);
 void mq_admin_close(struct mq_admin *admin);
@@ -85,6 +97,23 @@ int mq_admin_topic_list(struct mq_admin *admin, mq_topic_cb cb, void *arg);
 /* Queues of @topic, or of every topic when @topic is NULL. */
 int mq_admin_queue_list(struct mq_admin *admin, const char *topic,
 			mq_queue_cb cb, void *arg);
+
+typedef int (*mq_group_cb)(const struct mq_group_state *state, void *arg);
+
+/* Groups on every queue of @topic (NULL: of all topics), named @group (NULL: any). */
+int mq_admin_group_list(struct mq_admin *admin, const char *topic,
+			const char *group, mq_group_cb cb, void *arg);
+/*
+ * Sets group @group on queue @queue of @topic to @start (enum
+ * mq_group_start; @offset with MQ_GROUP_START_OFFSET, else 0), creating
+ * it if needed: reset and restore.  -EBUSY while it has members.
+ */
+int mq_admin_group_set(struct mq_admin *admin, const char *topic,
+		       uint32_t queue, const char *group, uint32_t start,
+		       uint64_t offset);
+/* Deletes the group; -ENOENT if none, -EBUSY while it has members. */
+int mq_admin_group_del(struct mq_admin *admin, const char *topic,
+		       uint32_t queue, const char *group);
 
 #ifdef __cplusplus
 }

@@ -142,7 +142,8 @@
 
 /* Feature bits reported by MQ_IOC_VERSION. */
 #define MQ_FEAT_QUEUES		(1ULL << 0)	/* topics, queues, netlink family */
-#define MQ_FEAT_ALL		(MQ_FEAT_QUEUES)
+#define MQ_FEAT_GROUPS		(1ULL << 1)	/* consumer groups, commits */
+#define MQ_FEAT_ALL		(MQ_FEAT_QUEUES | MQ_FEAT_GROUPS)
 
 /* Limits. */
 #define MQ_NAME_MAX		64		/* bytes with the NUL */
@@ -208,6 +209,10 @@ enum mq_cmd {
 	MQ_CMD_TOPIC_DEL,
 	MQ_CMD_TOPIC_GET,
 	MQ_CMD_QUEUE_GET,
+	MQ_CMD_GROUP_GET,
+	MQ_CMD_GROUP_SET,
+	MQ_CMD_GROUP_DEL,
+	MQ_CMD_GROUP_COMMIT,	/* an event only: a committed offset moved */
 	__MQ_CMD_MAX,
 };
 #define MQ_CMD_MAX		(__MQ_CMD_MAX - 1)
@@ -233,8 +238,56 @@ enum mq_attr {
 	MQ_A_DROPS,		/* u64, records removed before an open reader read them */
 	MQ_A_READERS,		/* u32 */
 	MQ_A_WRITERS,		/* u32 */
+	MQ_A_GROUP,		/* string, NUL-terminated, < MQ_NAME_MAX */
+	MQ_A_GROUP_START,	/* u32, enum mq_group_start */
+	MQ_A_OFFSET,		/* u64, with MQ_GROUP_START_OFFSET */
+	MQ_A_COMMITTED,		/* u64, the group's committed offset */
+	MQ_A_DELIVERED,		/* u64, the next offset it delivers first time */
+	MQ_A_PENDING,		/* u64, delivered and not committed */
+	MQ_A_LAG,		/* u64, next offset of the queue - committed */
+	MQ_A_MEMBERS,		/* u32 */
 	__MQ_A_MAX,
 };
 #define MQ_A_MAX		(__MQ_A_MAX - 1)
+
+/* ---- consumer groups ---------------------------------------------------- */
+
+#define MQ_GENL_MCGRP_OFFSETS	"offsets"
+
+/* Where a group starts on a queue when it is created there. */
+enum mq_group_start {
+	MQ_GROUP_START_LATEST,		/* the queue's next offset */
+	MQ_GROUP_START_EARLIEST,	/* the oldest retained offset */
+	MQ_GROUP_START_OFFSET,		/* a given offset, retained or next */
+	__MQ_GROUP_START_MAX,
+};
+
+/* Each message read is acknowledged at once: at-most-once delivery. */
+#define MQ_GROUP_F_AUTOCOMMIT	(1U << 0)
+#define MQ_GROUP_F_ALL		(MQ_GROUP_F_AUTOCOMMIT)
+
+struct mq_group_join {
+	__u32 size;		/* in: sizeof(struct mq_group_join) */
+	__u32 flags;		/* MQ_GROUP_F_* */
+	char  name[MQ_NAME_MAX];	/* the group, NUL-terminated */
+	__u32 start;		/* enum mq_group_start, if the group is new */
+	__u32 reserved0;	/* must be zero */
+	__u64 offset;		/* with MQ_GROUP_START_OFFSET, else zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
+#define MQ_GROUP_JOIN_SIZE_VER0	104
+
+struct mq_commit {
+	__u32 size;		/* in: sizeof(struct mq_commit) */
+	__u32 flags;		/* must be zero */
+	__u64 offset;		/* done with what this file got below it */
+	__u64 reserved[2];	/* must be zero */
+};
+
+#define MQ_COMMIT_SIZE_VER0	32
+
+#define MQ_IOC_GROUP_JOIN	_IOW(MQ_IOC_MAGIC, 0x10, struct mq_group_join)
+#define MQ_IOC_COMMIT		_IOW(MQ_IOC_MAGIC, 0x11, struct mq_commit)
 
 #endif /* _UAPI_LINUX_MQ_H */
