@@ -68,6 +68,13 @@
  * poll(2): EPOLLIN when a message is at the position; EPOLLOUT when a
  *	max_msg_size message would be appended without waiting;
  *	EPOLLERR|EPOLLHUP once the topic is deleted.
+ * MQ_IOC_GROUP_JOIN (struct mq_group_join, in): the file joins a consumer
+ *	group on its queue; members share the group's position, each message
+ *	going to one member.  After a member's read, the file position is one
+ *	past the offset it got.  MQ_IOC_COMMIT (struct mq_commit, in): the
+ *	member is done with what it got below @offset; what a member got and
+ *	did not commit is delivered again to another once it closes.  See
+ *	Documentation/abi.rst, "Consumer groups", for every errno.
  * After its topic is deleted, an open queue fails every call with ENODEV;
  *	its memory goes with the last close.
  * A write that faults (EFAULT) leaves a discarded record behind it: its
@@ -122,8 +129,25 @@
  *	MQ_A_READERS, MQ_A_WRITERS (open files with read / write access).
  *	Bytes count message values.
  *
- * Attributes only the kernel reports (MQ_A_QUEUE and the counters) are
- * refused in requests with EINVAL.  Requests are accepted in the initial
+ * MQ_CMD_GROUP_GET (anyone, dump only)
+ *	One message per consumer group per queue, of every topic or of
+ *	MQ_A_TOPIC (ENOENT if none), optionally only those named MQ_A_GROUP:
+ *	MQ_A_TOPIC, MQ_A_QUEUE, MQ_A_GROUP, MQ_A_COMMITTED, MQ_A_DELIVERED,
+ *	MQ_A_PENDING, MQ_A_LAG, MQ_A_MEMBERS.
+ * MQ_CMD_GROUP_SET (needs CAP_NET_ADMIN)
+ *	Move group MQ_A_GROUP on queue MQ_A_QUEUE of MQ_A_TOPIC to
+ *	MQ_A_GROUP_START (with MQ_A_OFFSET for MQ_GROUP_START_OFFSET only),
+ *	creating it if needed: reset and restore.  EBUSY while it has
+ *	members; ERANGE/ENXIO for an offset out of the queue.
+ * MQ_CMD_GROUP_DEL (needs CAP_NET_ADMIN)
+ *	Delete that group: ENOENT if none, EBUSY while it has members.
+ * The multicast group MQ_GENL_MCGRP_OFFSETS carries MQ_CMD_GROUP_COMMIT
+ *	(a group was created or its committed offset moved; coalesced per
+ *	group over 10 ms) and MQ_CMD_GROUP_DEL, with GROUP_GET's attributes.
+ *
+ * Attributes only the kernel reports (the counters, the group state, and
+ * MQ_A_QUEUE outside the group commands) are refused in requests with
+ * EINVAL.  Requests are accepted in the initial
  * network namespace only: topics are global.
  *
  * Documentation/netlink/specs/mq.yaml describes the family for YNL.
