@@ -27,16 +27,11 @@ extern dev_t mq_devt;
 extern struct class *mq_class;
 
 /*
- * Bits of struct mq_record.len while a record sits in the ring.  A
- * producer reserves with BUSY set and clears it to commit; a record whose
- * payload could not be copied is committed with DISCARD and skipped.
- * Lengths are below MQ_RING_SIZE_MAX, so the bits are free.
+ * The smallest record: a header and one byte, aligned.  In the ring, the
+ * top bits of a record's len are MQ_RECORD_LEN_BUSY and
+ * MQ_RECORD_LEN_DISCARD, which are ABI since mmap consumers see them
+ * (uapi/linux/mq.h); lengths stay below MQ_RING_SIZE_MAX, so they are free.
  */
-#define MQ_REC_BUSY	(1U << 31)
-#define MQ_REC_DISCARD	(1U << 30)
-#define MQ_REC_LEN_MASK	(MQ_REC_DISCARD - 1)
-
-/* The smallest record: a header and one byte, aligned. */
 #define MQ_REC_MIN_STRIDE	MQ_RECORD_ALIGN(MQ_RECORD_HDR_SIZE + 1)
 
 /* ring.c: a queue's memory. */

@@ -5,8 +5,9 @@
  *
  * Producers append in three steps, as the BPF ring buffer does: reserve
  * under q->lock (take the next offset and stride of bytes at head, write
- * the header with MQ_REC_BUSY in len), copy the payload with the lock
- * dropped, then commit by clearing MQ_REC_BUSY with a release store.
+ * the header with MQ_RECORD_LEN_BUSY in len), copy the payload with the
+ * lock dropped, then commit by clearing MQ_RECORD_LEN_BUSY with a release
+ * store.
  * Many producers copy at once; a reader stops at the first record still
  * busy, so records become visible in offset order.
  *
@@ -76,11 +77,11 @@ static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 	while ((s64)(need - tail) > 0) {
 		/* Pairs with the smp_store_release() in mq_commit(). */
 		len = smp_load_acquire(&mq_rec(q, tail)->len);
-		if (len & MQ_REC_BUSY)
+		if (len & MQ_RECORD_LEN_BUSY)
 			return -EAGAIN;	/* its producer is still copying */
 		if (off >= limit)
 			return -EAGAIN;	/* an open reader has not read it */
-		tail += mq_stride(len & MQ_REC_LEN_MASK);
+		tail += mq_stride(len & MQ_RECORD_LEN_MASK);
 		off++;
 	}
 	if (dry_run)
@@ -113,8 +114,8 @@ static bool mq_can_append(struct mq_queue *q, u64 stride)
 
 /*
  * Reserves a record of len bytes (header included) and sets *pos to its
- * position.  Returns its header with len = MQ_REC_BUSY | len and offset
- * set, or an ERR_PTR.
+ * position.  Returns its header with len = MQ_RECORD_LEN_BUSY | len and
+ * offset set, or an ERR_PTR.
  */
 static struct mq_record *mq_reserve(struct mq_queue *q, u32 len, bool nowait,
 				    u64 *pos)
@@ -142,7 +143,7 @@ static struct mq_record *mq_reserve(struct mq_queue *q, u32 len, bool nowait,
 
 	*pos = q->head;
 	rec = mq_rec(q, q->head);
-	WRITE_ONCE(rec->len, MQ_REC_BUSY | len);
+	WRITE_ONCE(rec->len, MQ_RECORD_LEN_BUSY | len);
 	rec->offset = q->next_off;
 	WRITE_ONCE(q->ring.index[q->next_off & q->ring.imask], (u32)q->head);
 	WRITE_ONCE(q->head, q->head + stride);
@@ -183,7 +184,7 @@ static void mq_commit(struct mq_queue *q, struct mq_record *rec, u32 len,
 {
 	/*
 	 * Everything written into the record happens before its len loses
-	 * MQ_REC_BUSY.  Pairs with the smp_load_acquire() of len in
+	 * MQ_RECORD_LEN_BUSY.  Pairs with the smp_load_acquire() of len in
 	 * mq_copy_out() and mq_make_room().
 	 */
 	smp_store_release(&rec->len, len | flag);
@@ -233,7 +234,7 @@ ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
 	if (mq_ring_copy_in(&q->ring, pos + MQ_RECORD_HDR_SIZE, vlen,
 			    from) != vlen) {
 		/* Its offset is taken: leave a hole no reader returns. */
-		mq_commit(q, rec, len, MQ_REC_DISCARD);
+		mq_commit(q, rec, len, MQ_RECORD_LEN_DISCARD);
 		return -EFAULT;
 	}
 	/* The log and the wire keep the padding: make it deterministic. */
@@ -295,7 +296,7 @@ static bool mq_readable(struct mq_queue *q, u64 off)
 	if (ret)
 		return ret != -EAGAIN;
 	/* Pairs with the smp_store_release() in mq_commit(). */
-	return !(smp_load_acquire(&mq_rec(q, pos)->len) & MQ_REC_BUSY);
+	return !(smp_load_acquire(&mq_rec(q, pos)->len) & MQ_RECORD_LEN_BUSY);
 }
 
 /* True when the bytes at pos were dropped, perhaps while we read them. */
@@ -321,7 +322,7 @@ static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off,
 
 	/* Pairs with the smp_store_release() in mq_commit(). */
 	len = smp_load_acquire(&rec->len);
-	if (len & MQ_REC_BUSY)
+	if (len & MQ_RECORD_LEN_BUSY)
 		return -EAGAIN;
 	klen = READ_ONCE(rec->key_len);
 	vlen = READ_ONCE(rec->value_len);
@@ -333,10 +334,10 @@ static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off,
 	if (mq_overwritten(q, pos))
 		return -ERANGE;
 	if (WARN_ON_ONCE(roff != off ||
-			 (len & MQ_REC_LEN_MASK) !=
+			 (len & MQ_RECORD_LEN_MASK) !=
 			 MQ_RECORD_HDR_SIZE + (u64)klen + vlen))
 		return -EIO;
-	if (len & MQ_REC_DISCARD)
+	if (len & MQ_RECORD_LEN_DISCARD)
 		return -ENOENT;
 	if (vlen > iov_iter_count(to))
 		return -EMSGSIZE;

@@ -237,4 +237,19 @@ enum mq_attr {
 };
 #define MQ_A_MAX		(__MQ_A_MAX - 1)
 
+/* ---- reading records in place (mmap) ------------------------------------ */
+
+/*
+ * While a record sits in a queue's ring, the top bits of its len say
+ * whether a consumer may read it: a producer reserves it with
+ * MQ_RECORD_LEN_BUSY set and clears the bit when the record is whole; a
+ * record whose payload could not be copied (a write that faulted) keeps
+ * its offset but is marked MQ_RECORD_LEN_DISCARD, and no reader returns
+ * it.  The length itself is len & MQ_RECORD_LEN_MASK.  Records read or
+ * sent anywhere else (read(2), the log, the wire) carry neither bit.
+ */
+#define MQ_RECORD_LEN_BUSY	(1U << 31)
+#define MQ_RECORD_LEN_DISCARD	(1U << 30)
+#define MQ_RECORD_LEN_MASK	(MQ_RECORD_LEN_DISCARD - 1)
+
 #endif /* _UAPI_LINUX_MQ_H */
