@@ -34,12 +34,37 @@ extern struct class *mq_class;
  */
 #define MQ_REC_MIN_STRIDE	MQ_RECORD_ALIGN(MQ_RECORD_HDR_SIZE + 1)
 
+/*
+ * A queue's control page, which mmap consumers map read-only.  It mirrors
+ * fields the queue keeps for itself: the kernel writes it and never reads
+ * it back.  Its layout reaches userspace only as the offsets
+ * MQ_IOC_MMAP_INFO reports, so fields may move or be added.  Positions
+ * and offsets mean what they mean in struct mq_queue.
+ */
+struct mq_ctrl {
+	/* Written by producers under q->lock; see mq_ctrl_*() in queue.c. */
+	u64 head;
+	u64 tail;
+	u64 next_off;
+	u64 first_off;
+	u64 ring_size;			/* constant */
+	/*
+	 * For the persistence and replication paths, which will write them
+	 * from other CPUs than the producers: a cache line of their own.
+	 * Zero until then.
+	 */
+	u64 durable_off ____cacheline_aligned;
+	u64 replicated_off;
+};
+
 /* ring.c: a queue's memory. */
 struct mq_ring {
 	void *data;		/* size bytes, mapped twice back to back */
 	struct page **pages;
 	u64 size;		/* power of two */
 	u64 mask;
+	struct page *ctrl_page;	/* one page, struct mq_ctrl at its start */
+	struct mq_ctrl *ctrl;
 	/*
 	 * Low 32 bits of the position of each retained record, indexed by
 	 * offset & imask: lseek and pread find a record without a scan.

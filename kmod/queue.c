@@ -45,6 +45,37 @@ static inline u64 mq_stride(u64 len)
 	return MQ_RECORD_ALIGN(len);
 }
 
+/*
+ * The control page mirrors the positions for mmap consumers, which read it
+ * without a lock (Documentation/mmap.rst).  Both helpers run under q->lock,
+ * right after the fields they copy changed.
+ */
+static void mq_ctrl_reserved(struct mq_queue *q)
+{
+	struct mq_ctrl *ctrl = q->ring.ctrl;
+
+	WRITE_ONCE(ctrl->next_off, q->next_off);
+	/*
+	 * A consumer that sees a position below head sees the header of the
+	 * record there (len with MQ_RECORD_LEN_BUSY, offset).  Pairs with the
+	 * consumer's acquire load of head.
+	 */
+	smp_store_release(&ctrl->head, q->head);
+}
+
+static void mq_ctrl_dropped(struct mq_queue *q)
+{
+	struct mq_ctrl *ctrl = q->ring.ctrl;
+
+	WRITE_ONCE(ctrl->first_off, q->first_off);
+	/*
+	 * A consumer that resyncs at tail sees the header of the record
+	 * there, written when it was reserved, not older bytes.  Pairs with
+	 * the consumer's acquire load of tail.
+	 */
+	smp_store_release(&ctrl->tail, q->tail);
+}
+
 /* The smallest offset an open reader still has to consume.  Under lock. */
 static u64 mq_min_cursor(struct mq_queue *q)
 {
@@ -92,11 +123,13 @@ static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 		q->drops += off - max(unread, q->first_off);
 	WRITE_ONCE(q->first_off, off);
 	WRITE_ONCE(q->tail, tail);
+	mq_ctrl_dropped(q);
 	/*
 	 * Readers copying a dropped record must see the new tail if they see
 	 * any byte written over it, and readers finding a reused index slot
 	 * the new first_off.  Pairs with the smp_rmb() in mq_overwritten()
-	 * and in mq_locate().
+	 * and in mq_locate(), and with the read barrier an mmap consumer
+	 * issues before it checks the control page's tail.
 	 */
 	smp_wmb();
 	return 0;
@@ -153,6 +186,7 @@ static struct mq_record *mq_reserve(struct mq_queue *q, u32 len, bool nowait,
 	 * mq_locate().
 	 */
 	smp_store_release(&q->next_off, q->next_off + 1);
+	mq_ctrl_reserved(q);
 	spin_unlock(&q->lock);
 	return rec;
 
