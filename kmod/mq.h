@@ -154,6 +154,11 @@ void mq_queue_snapshot(struct mq_queue *q, struct mq_queue_snapshot *s);
 /* file.c */
 extern const struct file_operations mq_queue_fops;
 
+/* mmap.c: mmap consumers. */
+struct vm_area_struct;
+long mq_mmap_info(struct mq_queue *q, struct mq_mmap_info __user *uarg);
+int mq_mmap(struct mq_queue *q, struct vm_area_struct *vma);
+
 /* topic.c: the registry of topics. */
 struct mq_topic {
 	struct kref ref;

@@ -4,8 +4,8 @@
  * into one virtually contiguous area (as the BPF ring buffer does), so a
  * record that starts near the end of the ring continues past it in
  * virtual memory: records are never split, and every copy in or out of
- * the ring is one memcpy.  The same pages can later be mapped twice into
- * a consumer's address space for the same reason.
+ * the ring is one memcpy.  mmap.c maps the same pages twice into
+ * consumers for the same reason.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
