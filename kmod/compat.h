@@ -23,6 +23,15 @@
 #define MQ_DEVNODE_CONST
 #endif
 
+/* vm_flags became read-only, changed through helpers, in 6.3. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define mq_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
+#define mq_vm_flags_clear(vma, flags)	vm_flags_clear(vma, flags)
+#else
+#define mq_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
+#define mq_vm_flags_clear(vma, flags)	((vma)->vm_flags &= ~(flags))
+#endif
+
 /*
  * CRC-32C, built into the kernel (lib/crc32.c), so the module needs no
  * libcrc32c and a plain insmod works.  Raw form: no inversion.

@@ -11,6 +11,9 @@
  * without blocking; a queue answers -EAGAIN at once instead of sleeping,
  * and io_uring then waits through ->poll rather than handing the request
  * to an io-wq worker thread.
+ *
+ * mmap and the ioctls are in mmap.c and the files of their subjects; this
+ * file only dispatches to them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -139,16 +142,26 @@ static long mq_ioc_commit(struct file *file, void __user *uarg)
 	return mq_group_commit(mf, c.offset);
 }
 
+static int mq_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct mq_file *mf = file->private_data;
+
+	return mq_mmap(mf->q, vma);
+}
+
+/* One case, one function per ioctl; unknown numbers fail with ENOTTY. */
 static long mq_file_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
-	void __user *uarg = (void __user *)arg;
+	struct mq_file *mf = file->private_data;
 
 	switch (cmd) {
 	case MQ_IOC_GROUP_JOIN:
-		return mq_ioc_group_join(file, uarg);
+		return mq_ioc_group_join(file, (void __user *)arg);
 	case MQ_IOC_COMMIT:
-		return mq_ioc_commit(file, uarg);
+		return mq_ioc_commit(file, (void __user *)arg);
+	case MQ_IOC_MMAP_INFO:
+		return mq_mmap_info(mf->q, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -162,6 +175,8 @@ const struct file_operations mq_queue_fops = {
 	.write_iter	= mq_file_write_iter,
 	.llseek		= mq_file_llseek,
 	.poll		= mq_file_poll,
+	.mmap		= mq_file_mmap,
+	/* Every argument is a fixed-layout struct: the same for 32 bits. */
 	.unlocked_ioctl	= mq_file_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

@@ -29,17 +29,35 @@ extern dev_t mq_devt;
 extern struct class *mq_class;
 
 /*
- * Bits of struct mq_record.len while a record sits in the ring.  A
- * producer reserves with BUSY set and clears it to commit; a record whose
- * payload could not be copied is committed with DISCARD and skipped.
- * Lengths are below MQ_RING_SIZE_MAX, so the bits are free.
+ * The smallest record: a header and one byte, aligned.  In the ring, the
+ * top bits of a record's len are MQ_RECORD_LEN_BUSY and
+ * MQ_RECORD_LEN_DISCARD, which are ABI since mmap consumers see them
+ * (uapi/linux/mq.h); lengths stay below MQ_RING_SIZE_MAX, so they are free.
  */
-#define MQ_REC_BUSY	(1U << 31)
-#define MQ_REC_DISCARD	(1U << 30)
-#define MQ_REC_LEN_MASK	(MQ_REC_DISCARD - 1)
-
-/* The smallest record: a header and one byte, aligned. */
 #define MQ_REC_MIN_STRIDE	MQ_RECORD_ALIGN(MQ_RECORD_HDR_SIZE + 1)
+
+/*
+ * A queue's control page, which mmap consumers map read-only.  It mirrors
+ * fields the queue keeps for itself: the kernel writes it and never reads
+ * it back.  Its layout reaches userspace only as the offsets
+ * MQ_IOC_MMAP_INFO reports, so fields may move or be added.  Positions
+ * and offsets mean what they mean in struct mq_queue.
+ */
+struct mq_ctrl {
+	/* Written by producers under q->lock; see mq_ctrl_*() in queue.c. */
+	u64 head;
+	u64 tail;
+	u64 next_off;
+	u64 first_off;
+	u64 ring_size;			/* constant */
+	/*
+	 * For the persistence and replication paths, which will write them
+	 * from other CPUs than the producers: a cache line of their own.
+	 * Zero until then.
+	 */
+	u64 durable_off ____cacheline_aligned;
+	u64 replicated_off;
+};
 
 /* ring.c: a queue's memory. */
 struct mq_ring {
@@ -47,6 +65,8 @@ struct mq_ring {
 	struct page **pages;
 	u64 size;		/* power of two */
 	u64 mask;
+	struct page *ctrl_page;	/* one page, struct mq_ctrl at its start */
+	struct mq_ctrl *ctrl;
 	/*
 	 * Low 32 bits of the position of each retained record, indexed by
 	 * offset & imask: lseek and pread find a record without a scan.
@@ -177,6 +197,11 @@ void mq_queue_snapshot(struct mq_queue *q, struct mq_queue_snapshot *s);
 
 /* file.c */
 extern const struct file_operations mq_queue_fops;
+
+/* mmap.c: mmap consumers. */
+struct vm_area_struct;
+long mq_mmap_info(struct mq_queue *q, struct mq_mmap_info __user *uarg);
+int mq_mmap(struct mq_queue *q, struct vm_area_struct *vma);
 
 /* topic.c: the registry of topics. */
 struct mq_topic {

@@ -5,8 +5,9 @@
  *
  * Producers append in three steps, as the BPF ring buffer does: reserve
  * under q->lock (take the next offset and stride of bytes at head, write
- * the header with MQ_REC_BUSY in len), copy the payload with the lock
- * dropped, then commit by clearing MQ_REC_BUSY with a release store.
+ * the header with MQ_RECORD_LEN_BUSY in len), copy the payload with the
+ * lock dropped, then commit by clearing MQ_RECORD_LEN_BUSY with a release
+ * store.
  * Many producers copy at once; a reader stops at the first record still
  * busy, so records become visible in offset order.
  *
@@ -45,6 +46,37 @@ static inline u64 mq_stride(u64 len)
 }
 
 /*
+ * The control page mirrors the positions for mmap consumers, which read it
+ * without a lock (Documentation/mmap.rst).  Both helpers run under q->lock,
+ * right after the fields they copy changed.
+ */
+static void mq_ctrl_reserved(struct mq_queue *q)
+{
+	struct mq_ctrl *ctrl = q->ring.ctrl;
+
+	WRITE_ONCE(ctrl->next_off, q->next_off);
+	/*
+	 * A consumer that sees a position below head sees the header of the
+	 * record there (len with MQ_RECORD_LEN_BUSY, offset).  Pairs with the
+	 * consumer's acquire load of head.
+	 */
+	smp_store_release(&ctrl->head, q->head);
+}
+
+static void mq_ctrl_dropped(struct mq_queue *q)
+{
+	struct mq_ctrl *ctrl = q->ring.ctrl;
+
+	WRITE_ONCE(ctrl->first_off, q->first_off);
+	/*
+	 * A consumer that resyncs at tail sees the header of the record
+	 * there, written when it was reserved, not older bytes.  Pairs with
+	 * the consumer's acquire load of tail.
+	 */
+	smp_store_release(&ctrl->tail, q->tail);
+}
+
+/*
  * The smallest offset an open reader, or a group with members, still has
  * to consume.  Under lock.
  */
@@ -80,11 +112,11 @@ static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 	while ((s64)(need - tail) > 0) {
 		/* Pairs with the smp_store_release() in mq_commit(). */
 		len = smp_load_acquire(&mq_rec(q, tail)->len);
-		if (len & MQ_REC_BUSY)
+		if (len & MQ_RECORD_LEN_BUSY)
 			return -EAGAIN;	/* its producer is still copying */
 		if (off >= limit)
 			return -EAGAIN;	/* an open reader has not read it */
-		tail += mq_stride(len & MQ_REC_LEN_MASK);
+		tail += mq_stride(len & MQ_RECORD_LEN_MASK);
 		off++;
 	}
 	if (dry_run)
@@ -95,11 +127,13 @@ static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 		q->drops += off - max(unread, q->first_off);
 	WRITE_ONCE(q->first_off, off);
 	WRITE_ONCE(q->tail, tail);
+	mq_ctrl_dropped(q);
 	/*
 	 * Readers copying a dropped record must see the new tail if they see
 	 * any byte written over it, and readers finding a reused index slot
 	 * the new first_off.  Pairs with the smp_rmb() in mq_overwritten()
-	 * and in mq_locate().
+	 * and in mq_locate(), and with the read barrier an mmap consumer
+	 * issues before it checks the control page's tail.
 	 */
 	smp_wmb();
 	return 0;
@@ -117,8 +151,8 @@ static bool mq_can_append(struct mq_queue *q, u64 stride)
 
 /*
  * Reserves a record of len bytes (header included) and sets *pos to its
- * position.  Returns its header with len = MQ_REC_BUSY | len and offset
- * set, or an ERR_PTR.
+ * position.  Returns its header with len = MQ_RECORD_LEN_BUSY | len and
+ * offset set, or an ERR_PTR.
  */
 static struct mq_record *mq_reserve(struct mq_queue *q, u32 len, bool nowait,
 				    u64 *pos)
@@ -146,7 +180,7 @@ static struct mq_record *mq_reserve(struct mq_queue *q, u32 len, bool nowait,
 
 	*pos = q->head;
 	rec = mq_rec(q, q->head);
-	WRITE_ONCE(rec->len, MQ_REC_BUSY | len);
+	WRITE_ONCE(rec->len, MQ_RECORD_LEN_BUSY | len);
 	rec->offset = q->next_off;
 	WRITE_ONCE(q->ring.index[q->next_off & q->ring.imask], (u32)q->head);
 	WRITE_ONCE(q->head, q->head + stride);
@@ -156,6 +190,7 @@ static struct mq_record *mq_reserve(struct mq_queue *q, u32 len, bool nowait,
 	 * mq_locate().
 	 */
 	smp_store_release(&q->next_off, q->next_off + 1);
+	mq_ctrl_reserved(q);
 	spin_unlock(&q->lock);
 	return rec;
 
@@ -187,7 +222,7 @@ static void mq_commit(struct mq_queue *q, struct mq_record *rec, u32 len,
 {
 	/*
 	 * Everything written into the record happens before its len loses
-	 * MQ_REC_BUSY.  Pairs with the smp_load_acquire() of len in
+	 * MQ_RECORD_LEN_BUSY.  Pairs with the smp_load_acquire() of len in
 	 * mq_copy_out() and mq_make_room().
 	 */
 	smp_store_release(&rec->len, len | flag);
@@ -237,7 +272,7 @@ ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
 	if (mq_ring_copy_in(&q->ring, pos + MQ_RECORD_HDR_SIZE, vlen,
 			    from) != vlen) {
 		/* Its offset is taken: leave a hole no reader returns. */
-		mq_commit(q, rec, len, MQ_REC_DISCARD);
+		mq_commit(q, rec, len, MQ_RECORD_LEN_DISCARD);
 		return -EFAULT;
 	}
 	/* The log and the wire keep the padding: make it deterministic. */
@@ -299,7 +334,7 @@ bool mq_queue_readable(struct mq_queue *q, u64 off)
 	if (ret)
 		return ret != -EAGAIN;
 	/* Pairs with the smp_store_release() in mq_commit(). */
-	return !(smp_load_acquire(&mq_rec(q, pos)->len) & MQ_REC_BUSY);
+	return !(smp_load_acquire(&mq_rec(q, pos)->len) & MQ_RECORD_LEN_BUSY);
 }
 
 /* True when the bytes at pos were dropped, perhaps while we read them. */
@@ -325,7 +360,7 @@ static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off,
 
 	/* Pairs with the smp_store_release() in mq_commit(). */
 	len = smp_load_acquire(&rec->len);
-	if (len & MQ_REC_BUSY)
+	if (len & MQ_RECORD_LEN_BUSY)
 		return -EAGAIN;
 	klen = READ_ONCE(rec->key_len);
 	vlen = READ_ONCE(rec->value_len);
@@ -337,10 +372,10 @@ static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off,
 	if (mq_overwritten(q, pos))
 		return -ERANGE;
 	if (WARN_ON_ONCE(roff != off ||
-			 (len & MQ_REC_LEN_MASK) !=
+			 (len & MQ_RECORD_LEN_MASK) !=
 			 MQ_RECORD_HDR_SIZE + (u64)klen + vlen))
 		return -EIO;
-	if (len & MQ_REC_DISCARD)
+	if (len & MQ_RECORD_LEN_DISCARD)
 		return -ENOENT;
 	if (vlen > iov_iter_count(to))
 		return -EMSGSIZE;

@@ -4,8 +4,8 @@
  * into one virtually contiguous area (as the BPF ring buffer does), so a
  * record that starts near the end of the ring continues past it in
  * virtual memory: records are never split, and every copy in or out of
- * the ring is one memcpy.  The same pages can later be mapped twice into
- * a consumer's address space for the same reason.
+ * the ring is one memcpy.  mmap.c maps the same pages twice into
+ * consumers for the same reason.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -62,10 +62,19 @@ int mq_ring_init(struct mq_ring *ring, u64 size)
 	if (!ring->index)
 		goto err_vmap;
 
+	/* A whole page: it is mapped into consumers on its own. */
+	ring->ctrl_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!ring->ctrl_page)
+		goto err_index;
+	ring->ctrl = page_address(ring->ctrl_page);
+	ring->ctrl->ring_size = size;
+
 	ring->size = size;
 	ring->mask = size - 1;
 	return 0;
 
+err_index:
+	kvfree(ring->index);
 err_vmap:
 	vunmap(ring->data);
 err_pages:
@@ -75,6 +84,7 @@ err_pages:
 
 void mq_ring_free(struct mq_ring *ring)
 {
+	__free_page(ring->ctrl_page);
 	kvfree(ring->index);
 	vunmap(ring->data);
 	mq_ring_free_pages(ring->pages, ring->size >> PAGE_SHIFT);

@@ -164,10 +164,13 @@
 /* Path of the control device, relative to /dev. */
 #define MQ_CONTROL_NAME		"mq/control"
 
-/* Feature bits reported by MQ_IOC_VERSION. */
+/*
+ * Feature bits reported by MQ_IOC_VERSION.  Later ones are defined in the
+ * section of what they announce.
+ */
 #define MQ_FEAT_QUEUES		(1ULL << 0)	/* topics, queues, netlink family */
 #define MQ_FEAT_GROUPS		(1ULL << 1)	/* consumer groups, commits */
-#define MQ_FEAT_ALL		(MQ_FEAT_QUEUES | MQ_FEAT_GROUPS)
+#define MQ_FEAT_ALL		(MQ_FEAT_QUEUES | MQ_FEAT_GROUPS | MQ_FEAT_MMAP)
 
 /* Limits. */
 #define MQ_NAME_MAX		64		/* bytes with the NUL */
@@ -313,5 +316,88 @@ struct mq_commit {
 
 #define MQ_IOC_GROUP_JOIN	_IOW(MQ_IOC_MAGIC, 0x10, struct mq_group_join)
 #define MQ_IOC_COMMIT		_IOW(MQ_IOC_MAGIC, 0x11, struct mq_commit)
+
+/* ---- reading records in place (mmap) ------------------------------------ */
+
+/*
+ * While a record sits in a queue's ring, the top bits of its len say
+ * whether a consumer may read it: a producer reserves it with
+ * MQ_RECORD_LEN_BUSY set and clears the bit when the record is whole; a
+ * record whose payload could not be copied (a write that faulted) keeps
+ * its offset but is marked MQ_RECORD_LEN_DISCARD, and no reader returns
+ * it.  The length itself is len & MQ_RECORD_LEN_MASK.  Records read or
+ * sent anywhere else (read(2), the log, the wire) carry neither bit.
+ */
+#define MQ_RECORD_LEN_BUSY	(1U << 31)
+#define MQ_RECORD_LEN_DISCARD	(1U << 30)
+#define MQ_RECORD_LEN_MASK	(MQ_RECORD_LEN_DISCARD - 1)
+
+/*
+ * A consumer may map a queue read-only and read its records in place,
+ * with no copy and no system call (Documentation/mmap.rst has the
+ * protocol and its barriers):
+ *
+ * MQ_IOC_MMAP_INFO (struct mq_mmap_info, in/out) on a queue's fd
+ *	The caller sets @size to sizeof(struct mq_mmap_info) and every other
+ *	field to zero (@flags: none defined).  The kernel fills in where
+ *	the two regions are and where each field of the control page is.
+ *	A @size it does not know, a flag, or any other field not zero on
+ *	entry: EINVAL, nothing written back.  Deleted topic: ENODEV.
+ * mmap(2) of the control page: offset @ctrl_offset, length @ctrl_size
+ *	(one page).  u64 fields at the byte offsets in @ctrl, kept current
+ *	by the kernel: head (byte position of the reservation frontier),
+ *	tail (byte position of the oldest retained record), next_off,
+ *	first_off, durable_off and replicated_off (0 until the kernel
+ *	maintains them), ring_size.  Positions are byte counts since the
+ *	queue was created; a position's record is at pos & (ring_size - 1)
+ *	in the data area.
+ * mmap(2) of the data area: offset @data_offset, length @data_size
+ *	(2 * ring_size): the ring mapped twice back to back, so a record
+ *	never wraps.
+ *	Only these two exact (offset, length) pairs map: anything else
+ *	fails with EINVAL.  Both are read-only for good: PROT_WRITE or
+ *	PROT_EXEC fails with EPERM, mprotect(2) to either with EACCES, and
+ *	mremap(2) cannot grow them.  (The VFS answers EACCES first when the
+ *	fd is not open for reading, or for a shared writable mapping of an
+ *	fd not open for writing.)  Deleted topic: ENODEV.  A mapping holds
+ *	the file, hence the queue's memory and the module, until it is
+ *	unmapped.  Under MQ_FULL_BLOCK an mmap consumer reports what it
+ *	has consumed with lseek(2) of its fd, like any reader.
+ */
+#define MQ_FEAT_MMAP		(1ULL << 2)	/* everything below */
+
+/* Where the regions are; MQ_IOC_MMAP_INFO reports the same values. */
+#define MQ_MMAP_CTRL_OFFSET	0x0ULL
+#define MQ_MMAP_DATA_OFFSET	0x10000000ULL
+
+/* Byte offsets of the control page's fields, each an aligned __u64. */
+struct mq_mmap_offsets {
+	__u32 head;
+	__u32 tail;
+	__u32 next_off;
+	__u32 first_off;
+	__u32 durable_off;
+	__u32 replicated_off;
+	__u32 ring_size;
+	__u32 reserved[9];	/* zero */
+};
+
+#define MQ_MMAP_INFO_F_ALL	0	/* no flags are defined yet */
+
+struct mq_mmap_info {
+	__u32 size;		/* in: sizeof(struct mq_mmap_info) */
+	__u32 flags;		/* in: MQ_MMAP_INFO_F_*, none yet */
+	__u64 ring_size;	/* out: bytes, a power of two */
+	__u64 ctrl_offset;	/* out: mmap offset of the control page */
+	__u64 ctrl_size;	/* out: its length, one page */
+	__u64 data_offset;	/* out: mmap offset of the data area */
+	__u64 data_size;	/* out: its length, 2 * ring_size */
+	struct mq_mmap_offsets ctrl;	/* out */
+	__u64 reserved[4];	/* must be zero */
+};
+
+#define MQ_MMAP_INFO_SIZE_VER0	144	/* first published size */
+
+#define MQ_IOC_MMAP_INFO	_IOWR(MQ_IOC_MAGIC, 0x20, struct mq_mmap_info)
 
 #endif /* _UAPI_LINUX_MQ_H */
