@@ -28,7 +28,12 @@ struct chan {
 	void *mem;		/* shared memory (the shm ring), or NULL */
 	size_t mem_len;
 	size_t msg_size;	/* every message on it has this size */
-	uint32_t seen;		/* shm ring: the other side's position, as last read */
+	/*
+	 * shm ring: each end's last reading of the other end's counter.  Two
+	 * fields, not one, so that one process may hold both ends.
+	 */
+	uint32_t tx_seen;	/* the consumer's head, as the producer saw it */
+	uint32_t rx_seen;	/* the producer's tail, as the consumer saw it */
 };
 
 struct transport {
