@@ -209,6 +209,16 @@ static ssize_t shm_recv(struct chan *ch, void *buf, size_t len)
 	return n;
 }
 
+/* One message a slot. */
+static long shm_capacity(struct chan *ch, char *why, size_t why_len)
+{
+	struct shm_ring *r = ch->mem;
+
+	(void)why;
+	(void)why_len;
+	return (long)r->mask + 1;
+}
+
 const struct transport t_shmring = {
 	.name = "shmring",
 	.title = "shm ring (spin+futex)",
@@ -217,4 +227,5 @@ const struct transport t_shmring = {
 	.close = shm_close,
 	.send = shm_send,
 	.recv = shm_recv,
+	.capacity = shm_capacity,
 };
