@@ -1,14 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # bench_smoke_test: mq-bench --quick moves every message over every
-# transport, verified (counts and sequence numbers, never speed), and
-# rejects bad options with exit status 2.  /dev/mq is skipped only while
-# the loaded module reports no queues (MQ_FEAT_QUEUES).
+# transport, verified (counts and sequence numbers, never speed); its solo
+# measurement prints a row of positive numbers for every transport and
+# the null floor, every message verified; and it rejects bad options with
+# exit status 2.  /dev/mq is skipped only while the loaded module reports
+# no queues (MQ_FEAT_QUEUES).
 . "$(dirname "$0")/ktap.sh"
 
 bench=$(cd "$(dirname "$0")/.." && pwd)/tools/mq-bench/mq-bench
 transports="mq pipe unix posixmq shmring"
-ktap_plan 6
+ktap_plan 7
 
 # check_json: every round of every test sent and received --count
 # messages (round trips), with no error; prints what is wrong otherwise.
@@ -36,8 +38,56 @@ sys.exit(1 if bad else 0)
 '
 }
 
+# check_solo_text: the text of --measure solo at two sizes has, in each
+# table, one row per transport with a batch, ns per send, per receive and
+# per pair, and a ratio to /dev/mq, all numbers above 0.
+check_solo_text() {
+	python3 -c '
+import sys
+titles = ["/dev/mq", "pipe", "AF_UNIX seqpacket", "POSIX mq",
+	  "shm ring (spin+futex)", "/dev/null + /dev/zero"]
+tables = sys.stdin.read().split("\nSolo, ")[1:]
+bad = []
+if len(tables) != 2:
+	bad.append("expected 2 solo tables, got %d" % len(tables))
+for t in tables:
+	size = t.split(" ", 1)[0]
+	for title in titles:
+		rows = [l[len(title):].split() for l in t.splitlines()
+			if l.startswith(title + " ")]
+		try:
+			vals = [float(v) for v in rows[0]]
+		except (IndexError, ValueError):
+			vals = []
+		if len(rows) != 1 or len(vals) != 5 or min(vals) <= 0:
+			bad.append("%s B, %s: %s" % (size, title, rows))
+print("; ".join(bad))
+sys.exit(1 if bad else 0)
+'
+}
+
+# check_solo_json: every solo round of every transport timed --count
+# messages, each sent and received, with no error.
+check_solo_json() {
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+n, bad = d["count"], []
+if len(d["solo"]) != 12 or d["throughput"] or d["pingpong"]:
+	bad.append("expected 12 solo rows and nothing else, got %d, %d and %d"
+		   % (len(d["solo"]), len(d["throughput"]), len(d["pingpong"])))
+for e in d["solo"]:
+	for r in e["rounds"]:
+		if r["error"] or r["pairs"] != n or r["batch"] < 1:
+			bad.append("%s %d B: %d of %d, batch %d: %s" % (e["transport"],
+				   e["size"], r["pairs"], n, r["batch"], r["error"]))
+print("; ".join(bad))
+sys.exit(1 if bad else 0)
+'
+}
+
 if [ ! -x "$bench" ]; then
-	for t in $transports usage_errors; do
+	for t in $transports solo usage_errors; do
 		ktap_fail "$t" "$bench is not built (run make)"
 	done
 	ktap_finish
@@ -58,6 +108,23 @@ for t in $transports; do
 		ktap_fail "$t" "$why"
 	fi
 done
+
+# Solo: all transports and null, in one process each.
+out=$("$bench" --quick --measure solo 2>"$errf")
+rc=$?
+if [ "$rc" -eq 3 ] && grep -q MQ_FEAT_QUEUES "$errf"; then
+	ktap_skip solo "the loaded mq.ko has no queues yet"
+elif [ "$rc" -ne 0 ]; then
+	ktap_fail solo "mq-bench --measure solo exited $rc: $(tail -n 3 "$errf"; echo "$out" | grep -A3 '^Notes:')"
+elif ! why=$(echo "$out" | check_solo_text); then
+	ktap_fail solo "$why"
+elif ! out=$("$bench" --quick --json --measure solo 2>"$errf"); then
+	ktap_fail solo "mq-bench --measure solo --json failed: $(tail -n 3 "$errf")"
+elif why=$(echo "$out" | check_solo_json); then
+	ktap_pass solo
+else
+	ktap_fail solo "$why"
+fi
 
 # Each must fail with exit status 2 and say what is wrong on stderr.
 usage_ok=1
@@ -86,6 +153,12 @@ done <<'BAD'
 --topic ../x
 --topic control
 --transports pipe --topic t
+--measure nope
+--measure solo,solo
+--measure ,
+--transports null
+--measure tput --transports pipe,null
+--measure tput,solo --transports null
 stray
 BAD
 if [ "$usage_ok" -eq 1 ]; then

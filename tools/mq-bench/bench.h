@@ -17,10 +17,16 @@
 #define BENCH_BUFFER_MIN	(64 * 1024)
 #define BENCH_BUFFER_MAX	(256 * 1024 * 1024)
 
+/* The measurements, as --measure names them. */
+#define MEASURE_TPUT		(1U << 0)	/* tput: producer -> consumer */
+#define MEASURE_PP		(1U << 1)	/* pp: ping-pong round trips */
+#define MEASURE_SOLO		(1U << 2)	/* solo: both ends in one process */
+
 struct bench_opts {
+	unsigned int measure;	/* MEASURE_* */
 	uint64_t count;		/* messages (round trips) per test; 0: by time */
 	double duration;	/* seconds per test when count is 0 */
-	size_t sizes[BENCH_SIZES_MAX];	/* throughput message sizes */
+	size_t sizes[BENCH_SIZES_MAX];	/* throughput and solo message sizes */
 	unsigned int nsizes;
 	size_t pp_size;		/* ping-pong message size */
 	unsigned int repeat;	/* rounds; the tables show medians */
@@ -61,6 +67,15 @@ struct pp_result {
 	double p99_us;
 };
 
+struct solo_result {
+	int err;
+	char why[256];
+	uint64_t batch;		/* messages sent before the first is received */
+	uint64_t pairs;		/* timed: sent, then received and verified */
+	double send_ns;		/* per message, in the sends */
+	double recv_ns;		/* per message, in the receives and checks */
+};
+
 #define BENCH_REPEAT_MAX	15
 
 /* Everything measured of one transport, per size and per round. */
@@ -68,6 +83,7 @@ struct row {
 	const struct transport *t;
 	struct tput_result tput[BENCH_SIZES_MAX][BENCH_REPEAT_MAX];
 	struct pp_result pp[BENCH_REPEAT_MAX];
+	struct solo_result solo[BENCH_SIZES_MAX][BENCH_REPEAT_MAX];
 };
 
 /* What the report says about the run itself. */
@@ -99,6 +115,8 @@ void measure_throughput(const struct transport *t, const struct bench_opts *o,
 			size_t size, struct tput_result *res);
 void measure_pingpong(const struct transport *t, const struct bench_opts *o,
 		      size_t size, struct pp_result *res);
+void measure_solo(const struct transport *t, const struct bench_opts *o,
+		  size_t size, struct solo_result *res);
 
 /* report.c */
 void report_text(const struct bench_opts *o, const struct run_info *ri,

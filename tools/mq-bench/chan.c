@@ -11,7 +11,8 @@ void chan_init(struct chan *ch, size_t msg_size)
 	ch->mem = NULL;
 	ch->mem_len = 0;
 	ch->msg_size = msg_size;
-	ch->seen = 0;
+	ch->tx_seen = 0;
+	ch->rx_seen = 0;
 }
 
 void chan_keep_fds(struct chan *ch, enum chan_end end)

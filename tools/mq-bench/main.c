@@ -2,7 +2,8 @@
 /*
  * mq-bench: /dev/mq side by side with the IPC it competes with, in one
  * run, measured the same way: producer -> consumer throughput per message
- * size, and ping-pong round trips.  See Documentation/benchmarks.rst.
+ * size, ping-pong round trips, and (--measure solo) what each side's
+ * calls cost in one process.  See Documentation/benchmarks.rst.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,11 +27,24 @@
 
 #define QUICK_COUNT	2000
 
-/* In table order: /dev/mq first, the reference of every ratio. */
+/*
+ * In table order: /dev/mq first, the reference of every ratio; null, the
+ * floor that moves no data, last.
+ */
 static const struct transport *const all[] = {
-	&t_mq, &t_pipe, &t_unix, &t_posixmq, &t_shmring,
+	&t_mq, &t_pipe, &t_unix, &t_posixmq, &t_shmring, &t_null,
 };
 #define NTRANSPORTS	(sizeof(all) / sizeof(all[0]))
+
+static const struct {
+	const char *name;
+	unsigned int bit;
+} measures[] = {
+	{ "tput", MEASURE_TPUT },
+	{ "pp", MEASURE_PP },
+	{ "solo", MEASURE_SOLO },
+};
+#define NMEASURES	(sizeof(measures) / sizeof(measures[0]))
 
 static void usage(FILE *f)
 {
@@ -38,12 +52,19 @@ static void usage(FILE *f)
 "usage: mq-bench [options]\n"
 "\n"
 "Measures /dev/mq and its peers in one run: throughput from a producer\n"
-"process to a consumer process, and ping-pong round trips.\n"
+"process to a consumer process, ping-pong round trips, and (-m solo) the\n"
+"cost of each side's calls in one process, with no peer to wake.\n"
 "\n"
+"  -m, --measure LIST     comma-separated, of: tput (throughput), pp\n"
+"                         (ping-pong), solo (one process sends a batch, then\n"
+"                         receives it back: ns per send and per receive)\n"
+"                         (default: tput,pp)\n"
 "  -t, --transports LIST  comma-separated, of: mq, pipe, unix, posixmq,\n"
-"                         shmring (default: all)\n"
-"  -s, --size LIST        throughput message sizes in bytes, comma-separated,\n"
-"                         %d..%d (default: 64,4096)\n"
+"                         shmring, null (default: all; null, a write to\n"
+"                         /dev/null and a read from /dev/zero that move no\n"
+"                         data, is measured by solo only)\n"
+"  -s, --size LIST        throughput and solo message sizes in bytes,\n"
+"                         comma-separated, %d..%d (default: 64,4096)\n"
 "  -p, --pp-size S        ping-pong message size (default: 64)\n"
 "  -n, --count N          messages (and round trips) per test\n"
 "  -d, --duration SEC     seconds per test instead (default: 1)\n"
@@ -152,7 +173,8 @@ static unsigned int parse_transports(const char *arg, bool chosen[NTRANSPORTS])
 			if (!strcmp(tok, all[i]->name))
 				break;
 		if (i == NTRANSPORTS)
-			bad("--transports: no transport '%s' (mq, pipe, unix, posixmq, shmring)", tok);
+			bad("--transports: no transport '%s' (mq, pipe, unix, posixmq, shmring, null)",
+			    tok);
 		if (chosen[i])
 			bad("--transports lists '%s' twice", tok);
 		chosen[i] = true;
@@ -162,6 +184,55 @@ static unsigned int parse_transports(const char *arg, bool chosen[NTRANSPORTS])
 		bad("--transports needs at least one transport");
 	free(copy);
 	return n;
+}
+
+static unsigned int parse_measure(const char *arg)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	unsigned int i, bits = 0;
+
+	if (!copy)
+		bad("out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < NMEASURES; i++)
+			if (!strcmp(tok, measures[i].name))
+				break;
+		if (i == NMEASURES)
+			bad("--measure: no measurement '%s' (tput, pp, solo)", tok);
+		if (bits & measures[i].bit)
+			bad("--measure lists '%s' twice", tok);
+		bits |= measures[i].bit;
+	}
+	if (!bits)
+		bad("--measure needs at least one measurement");
+	free(copy);
+	return bits;
+}
+
+/*
+ * A transport that moves no data (null) is measured by solo alone: left
+ * out unless solo runs, and refused when named without it.  Throughput
+ * and ping-pong need some transport that moves data.
+ */
+static void check_no_data(const struct bench_opts *o, bool chosen[NTRANSPORTS],
+			  bool named)
+{
+	unsigned int i, moving = 0;
+
+	for (i = 0; i < NTRANSPORTS; i++) {
+		if (!all[i]->no_data) {
+			moving += chosen[i];
+			continue;
+		}
+		if (o->measure & MEASURE_SOLO)
+			continue;
+		if (chosen[i] && named)
+			bad("--transports %s: it moves no data, only --measure solo runs it",
+			    all[i]->name);
+		chosen[i] = false;
+	}
+	if ((o->measure & (MEASURE_TPUT | MEASURE_PP)) && !moving)
+		bad("--measure tput and pp need a transport that moves data, not null alone");
 }
 
 static double parse_duration(const char *arg)
@@ -220,9 +291,34 @@ static void note_debug_kernel(void)
 		     found);
 }
 
+/* Round @r of one transport: every measurement asked for.  130 on SIGINT. */
+static int run_round(struct row *row, const struct bench_opts *o, unsigned int r)
+{
+	bool data = !row->t->no_data;
+	unsigned int s;
+
+	for (s = 0; data && (o->measure & MEASURE_TPUT) && s < o->nsizes; s++) {
+		measure_throughput(row->t, o, o->sizes[s], &row->tput[s][r]);
+		if (row->tput[s][r].err == -EINTR)
+			return 130;
+	}
+	if (data && (o->measure & MEASURE_PP)) {
+		measure_pingpong(row->t, o, o->pp_size, &row->pp[r]);
+		if (row->pp[r].err == -EINTR)
+			return 130;
+	}
+	for (s = 0; (o->measure & MEASURE_SOLO) && s < o->nsizes; s++) {
+		measure_solo(row->t, o, o->sizes[s], &row->solo[s][r]);
+		if (row->solo[s][r].err == -EINTR)
+			return 130;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "measure",	required_argument, NULL, 'm' },
 		{ "transports",	required_argument, NULL, 't' },
 		{ "size",	required_argument, NULL, 's' },
 		{ "pp-size",	required_argument, NULL, 'p' },
@@ -238,6 +334,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench_opts o = {
+		.measure = MEASURE_TPUT | MEASURE_PP,
 		.duration = 1.0,
 		.sizes = { 64, 4096 },
 		.nsizes = 2,
@@ -246,7 +343,7 @@ int main(int argc, char **argv)
 		.buffer = 1 << 20,
 		.pin = true,
 	};
-	bool chosen[NTRANSPORTS], have_count = false, have_duration = false;
+	bool chosen[NTRANSPORTS], named = false, have_count = false, have_duration = false;
 	bool have_repeat = false, ready[NTRANSPORTS] = { false };
 	static struct row rows[NTRANSPORTS];
 	struct run_info ri = { .argc = argc, .argv = argv };
@@ -258,10 +355,14 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < NTRANSPORTS; i++)
 		chosen[i] = true;
-	while ((c = getopt_long(argc, argv, "t:s:p:n:d:r:b:qjh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:t:s:p:n:d:r:b:qjh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'm':
+			o.measure = parse_measure(optarg);
+			break;
 		case 't':
 			parse_transports(optarg, chosen);
+			named = true;
 			break;
 		case 's':
 			parse_sizes(&o, optarg);
@@ -321,6 +422,7 @@ int main(int argc, char **argv)
 		if (!have_repeat)
 			o.repeat = 1;
 	}
+	check_no_data(&o, chosen, named);
 	if (o.topic && !chosen[0])
 		bad("--topic is for /dev/mq, which --transports leaves out");
 	largest = o.pp_size;
@@ -381,19 +483,8 @@ int main(int argc, char **argv)
 	 * time, so that a drift in the host's load is spread over them all.
 	 */
 	for (r = 0; !status && r < o.repeat; r++) {
-		for (k = 0; k < nrows && !status; k++) {
-			struct row *row = &rows[(k + r) % nrows];
-
-			for (s = 0; s < o.nsizes; s++) {
-				measure_throughput(row->t, &o, o.sizes[s], &row->tput[s][r]);
-				if (row->tput[s][r].err == -EINTR)
-					status = 130;
-			}
-			if (!status)
-				measure_pingpong(row->t, &o, o.pp_size, &row->pp[r]);
-			if (row->pp[r].err == -EINTR)
-				status = 130;
-		}
+		for (k = 0; k < nrows && !status; k++)
+			status = run_round(&rows[(k + r) % nrows], &o, r);
 		if (!status)
 			ri.rounds = r + 1;
 	}
@@ -411,10 +502,11 @@ int main(int argc, char **argv)
 		return status;
 	}
 
+	/* What did not run has no error either. */
 	for (i = 0; i < nrows; i++) {
 		for (r = 0; r < ri.rounds; r++) {
 			for (s = 0; s < o.nsizes; s++)
-				if (rows[i].tput[s][r].err)
+				if (rows[i].tput[s][r].err || rows[i].solo[s][r].err)
 					status = EXIT_FAILED;
 			if (rows[i].pp[r].err)
 				status = EXIT_FAILED;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The two measurements, the same loops for every transport.
+ * The three measurements, the same loops for every transport.
  *
  * Throughput: a producer process sends messages 0, 1, 2 ... (--count of
  * them, or for --duration seconds), then one MSG_END message carrying
@@ -14,11 +14,22 @@
  * only then sends the next: one message in flight.  The pinger times
  * each round trip; the first PP_WARMUP are not counted.
  *
- * Both processes are forked per test, pinned to CPUs 0 and 1 unless
- * --no-pin, and released together through a pipe the parent closes.
- * They report through a shared anonymous mapping.  The parent sleeps in
- * sigtimedwait() meanwhile, so that it takes no CPU from them, and kills
- * both when one fails or when they overrun a generous limit.
+ * Solo: one process holds both ends of one channel.  It sends a batch
+ * of messages, then receives the same batch back and checks it, and
+ * again, timing the sends and the receives apart: what each side's calls
+ * cost with no peer to wake and no second CPU, which the two above mix
+ * with the wake-ups between the processes.  A batch is what the channel
+ * holds without blocking (the transport's capacity()), at most
+ * SOLO_BATCH_MAX.  The first batch is not timed.
+ *
+ * The processes, two or solo's one, are forked per test, pinned to CPUs
+ * 0 and 1 (solo's to CPU 0) unless --no-pin, and released together
+ * through a pipe the parent closes.  They report through a shared
+ * anonymous mapping.  The parent sleeps in sigtimedwait() meanwhile, so
+ * that it takes no CPU from them, and kills them when one fails or when
+ * they overrun a generous limit: solo's process would wait forever in a
+ * send that blocks (a batch the channel cannot hold), since nobody else
+ * receives.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +49,7 @@
 #define PP_WARMUP		100
 #define PP_SAMPLES_MAX		(1U << 21)	/* round trips kept in --duration mode */
 #define DURATION_CHECK_MASK	255	/* producer reads the clock every 256 messages */
+#define SOLO_BATCH_MAX		256	/* 4 clock reads a batch: nothing per message */
 
 /* One per process, each on its own cache lines: no false sharing. */
 struct side {
@@ -49,8 +61,12 @@ struct side {
 } __attribute__((aligned(64)));
 
 struct shared {
-	struct side prod;	/* producer or pinger */
-	struct side cons;	/* consumer or ponger */
+	struct side prod;	/* producer or pinger; solo's sends */
+	struct side cons;	/* consumer or ponger; solo's receives */
+	uint64_t batch;		/* solo: messages a batch */
+	uint64_t pairs;		/* solo: timed messages, each sent and received */
+	uint64_t send_ticks;	/* solo: in the timed sends */
+	uint64_t recv_ticks;	/* solo: in the timed receives */
 	uint64_t nsamples;
 	uint64_t samples[];	/* round trips, in ticks */
 };
@@ -275,6 +291,109 @@ static int ponger(struct ctx *c)
 	return 0;
 }
 
+/*
+ * null's bytes come from /dev/zero, not from the sender: only their count
+ * can be checked.  Otherwise as the consumer checks; 0 or 1 (@s->why set).
+ */
+static int solo_check(struct ctx *c, struct side *s, const unsigned char *buf,
+		      ssize_t n, uint64_t seq)
+{
+	int ret;
+
+	if (c->t->no_data && n == (ssize_t)c->size)
+		return 0;
+	ret = msg_check(s, buf, n, c->size, seq);
+	if (ret > 0)
+		side_fail(s, -EBADMSG, "message %llu is an end marker, and none was sent",
+			  (unsigned long long)seq);
+	return ret ? 1 : 0;
+}
+
+/*
+ * Messages @seq to @seq + @n - 1: send them all, then receive and check
+ * them all, adding the time of each half to the totals when @timed.
+ * Progress goes to the shared page after each half, outside the timed
+ * spans: on a timeout, sent == received means a send blocked.
+ */
+static int solo_batch(struct ctx *c, unsigned char *buf, uint64_t seq, unsigned int n,
+		      bool timed)
+{
+	struct shared *sh = c->sh;
+	uint64_t t0, t1, t2, t3;
+	unsigned int i;
+	ssize_t got;
+	int ret;
+
+	t0 = clock_ticks();
+	for (i = 0; i < n; i++) {
+		msg_stamp(buf, c->size, seq + i, 0);
+		ret = c->t->send(&c->ch[0], buf, c->size);
+		if (ret)
+			return side_fail(&sh->prod, ret, "send message %llu: %s",
+					 (unsigned long long)(seq + i), strerror(-ret));
+	}
+	t1 = clock_ticks();
+	sh->prod.msgs = seq + n;
+	t2 = clock_ticks();
+	for (i = 0; i < n; i++) {
+		got = c->t->recv(&c->ch[0], buf, c->size);
+		if (got < 0)
+			return side_fail(&sh->cons, got, "receive message %llu: %s",
+					 (unsigned long long)(seq + i), strerror(-got));
+		if (solo_check(c, &sh->cons, buf, got, seq + i))
+			return 1;
+	}
+	t3 = clock_ticks();
+	sh->cons.msgs = seq + n;
+	if (timed) {
+		sh->send_ticks += t1 - t0;
+		sh->recv_ticks += t3 - t2;
+		sh->pairs += n;
+	}
+	return 0;
+}
+
+static int solo(struct ctx *c)
+{
+	struct shared *sh = c->sh;
+	unsigned char *buf = msg_alloc(c->size);
+	uint64_t seq, deadline;
+	unsigned int n;
+	char why[128];
+	long cap;
+
+	if (!buf)
+		return side_fail(&sh->prod, -ENOMEM, "out of memory");
+	cap = c->t->capacity(&c->ch[0], why, sizeof(why));
+	if (cap < 0)
+		return side_fail(&sh->prod, cap, "%s", why);
+	if (!cap)
+		return side_fail(&sh->prod, -EMSGSIZE, "the channel cannot hold one %zu-byte message",
+				 c->size);
+	sh->batch = cap < SOLO_BATCH_MAX ? cap : SOLO_BATCH_MAX;
+
+	/* Untimed: page faults, cold caches. */
+	if (solo_batch(c, buf, 0, sh->batch, false))
+		return 1;
+	seq = sh->batch;
+	deadline = deadline_ticks(c->o);
+	for (;;) {
+		n = sh->batch;
+		if (c->o->count) {
+			if (sh->pairs == c->o->count)
+				break;
+			if (c->o->count - sh->pairs < n)
+				n = c->o->count - sh->pairs;
+		} else if (clock_ticks() >= deadline) {
+			break;
+		}
+		if (solo_batch(c, buf, seq, n, true))
+			return 1;
+		seq += n;
+	}
+	return 0;
+}
+
 static void pin(const struct bench_opts *o, int cpu)
 {
 	cpu_set_t set;
@@ -289,7 +408,8 @@ static void pin(const struct bench_opts *o, int cpu)
 
 /*
  * Fork one side.  It keeps its ends of the channels (@ends[i] for
- * channel i), pins itself, waits for the parent to close @go, and runs.
+ * channel i; all of both when @ends is NULL, for solo), pins itself,
+ * waits for the parent to close @go, and runs.
  */
 static pid_t spawn(struct ctx *c, int (*fn)(struct ctx *), const enum chan_end *ends,
 		   int cpu, const int go[2])
@@ -305,7 +425,7 @@ static pid_t spawn(struct ctx *c, int (*fn)(struct ctx *), const enum chan_end *
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	close(go[1]);
-	for (i = 0; i < c->nch; i++)
+	for (i = 0; ends && i < c->nch; i++)
 		c->t->keep(&c->ch[i], ends[i]);
 	pin(c->o, cpu);
 	while (read(go[0], &b, 1) < 0 && errno == EINTR)
@@ -315,15 +435,15 @@ static pid_t spawn(struct ctx *c, int (*fn)(struct ctx *), const enum chan_end *
 }
 
 /*
- * Reap both children within @limit seconds, their wait statuses in
- * @status (-1 for one we killed).  When one fails, or on SIGINT/SIGTERM,
- * the other is killed: it may be blocked forever on a channel whose other
- * end will never move.  -ETIMEDOUT, -EINTR, or 0.
+ * Reap the children (@pid[i] > 0) within @limit seconds, their wait
+ * statuses in @status (-1 for one we killed).  When one fails, or on
+ * SIGINT/SIGTERM, the other is killed: it may be blocked forever on a
+ * channel whose other end will never move.  -ETIMEDOUT, -EINTR, or 0.
  */
 static int reap(pid_t pid[2], double limit, int status[2])
 {
+	int st, i, alive = (pid[0] > 0) + (pid[1] > 0), ret = 0;
 	struct timespec now, end, left;
-	int st, i, alive = 2, ret = 0;
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -380,13 +500,16 @@ static int reap(pid_t pid[2], double limit, int status[2])
 
 /*
  * Open the channels, run @a (producer side, CPU 0) and @b (consumer
- * side, CPU 1), wait.  0 or -errno with @why filled.
+ * side, CPU 1), wait.  Without @b, @a runs alone and keeps every end
+ * (solo).  0 or -errno with @why filled.
  */
 static int run_pair(struct ctx *c, int (*a)(struct ctx *), const enum chan_end *a_ends,
 		    int (*b)(struct ctx *), const enum chan_end *b_ends,
 		    double limit, char *why, size_t why_len)
 {
-	static const char *const who[2] = { "producer", "consumer" };
+	static const char *const pair[2] = { "producer", "consumer" };
+	static const char *const alone[2] = { "the process", "the process" };
+	const char *const *who = b ? pair : alone;
 	int go[2], ret, status[2] = { 0, 0 };
 	pid_t pid[2] = { -1, -1 };
 	unsigned int i, opened;
@@ -402,8 +525,8 @@ static int run_pair(struct ctx *c, int (*a)(struct ctx *), const enum chan_end *
 		goto out;
 	}
 	/* Both wait for @go to close: which is forked first does not matter. */
-	pid[1] = spawn(c, b, b_ends, 1, go);
-	if (pid[1] > 0)
+	pid[1] = b ? spawn(c, b, b_ends, 1, go) : 0;
+	if (pid[1] >= 0)
 		pid[0] = spawn(c, a, a_ends, 0, go);
 	ret = pid[0] < 0 || pid[1] < 0 ? -errno : 0;
 	close(go[0]);
@@ -431,7 +554,8 @@ static int run_pair(struct ctx *c, int (*a)(struct ctx *), const enum chan_end *
 		/* The first to fail says why; the other was killed. */
 		i = c->sh->prod.err ? 0 : 1;
 		ret = i ? c->sh->cons.err : c->sh->prod.err;
-		snprintf(why, why_len, "%s: %s", who[i], i ? c->sh->cons.why : c->sh->prod.why);
+		snprintf(why, why_len, "%s%s%s", b ? who[i] : "", b ? ": " : "",
+			 i ? c->sh->cons.why : c->sh->prod.why);
 	} else {
 		/* Died without a word: a signal, or an exit not ours. */
 		for (i = 0; i < 2 && !ret; i++) {
@@ -552,6 +676,48 @@ void measure_pingpong(const struct transport *t, const struct bench_opts *o,
 		qsort(c.sh->samples, res->round_trips, sizeof(c.sh->samples[0]), cmp_u64);
 		res->p50_us = percentile_us(c.sh->samples, res->round_trips, 50);
 		res->p99_us = percentile_us(c.sh->samples, res->round_trips, 99);
+	}
+	munmap(c.sh, len);
+}
+
+static const char *solo_stuck(const struct shared *sh)
+{
+	if (sh->prod.msgs == sh->cons.msgs)
+		return "a send blocked: the channel holds less than its capacity() said";
+	return "a receive blocked: a message sent was not there";
+}
+
+void measure_solo(const struct transport *t, const struct bench_opts *o,
+		  size_t size, struct solo_result *res)
+{
+	struct ctx c = { .t = t, .o = o, .nch = 1, .size = size };
+	size_t len;
+
+	memset(res, 0, sizeof(*res));
+	c.sh = shared_map(0, &len);
+	if (!c.sh) {
+		res->err = -ENOMEM;
+		snprintf(res->why, sizeof(res->why), "mmap: %m");
+		return;
+	}
+	res->err = run_pair(&c, solo, NULL, NULL, NULL, limit_for(o),
+			    res->why, sizeof(res->why));
+	res->batch = c.sh->batch;
+	res->pairs = c.sh->pairs;
+	if (res->err == -ETIMEDOUT)
+		snprintf(res->why, sizeof(res->why),
+			 "no result within %.0f s, after %llu sent and %llu received in batches of %llu: %s",
+			 limit_for(o), (unsigned long long)c.sh->prod.msgs,
+			 (unsigned long long)c.sh->cons.msgs,
+			 (unsigned long long)c.sh->batch, solo_stuck(c.sh));
+	if (!res->err && (!res->pairs || (o->count && res->pairs != o->count))) {
+		res->err = -ENODATA;
+		snprintf(res->why, sizeof(res->why), "%llu messages timed",
+			 (unsigned long long)res->pairs);
+	}
+	if (!res->err) {
+		res->send_ns = clock_seconds(c.sh->send_ticks) * 1e9 / res->pairs;
+		res->recv_ns = clock_seconds(c.sh->recv_ticks) * 1e9 / res->pairs;
 	}
 	munmap(c.sh, len);
 }

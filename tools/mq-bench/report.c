@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The report: a table per throughput message size and one for
- * ping-pong, one row per transport, each with its ratio to /dev/mq; or
- * the same as JSON.  Every cell is the median over the rounds; a cell
- * with any failed round shows FAILED, and the reason goes to the notes.
+ * The report: a table per throughput message size, one for ping-pong and
+ * one per solo message size, of the measurements that ran; one row per
+ * transport, each with its ratio to /dev/mq; or the same as JSON.  Every
+ * cell is the median over the rounds; a cell with any failed round shows
+ * FAILED, and the reason goes to the notes.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -102,6 +103,36 @@ static bool pp_median(const struct row *r, unsigned int rounds, double *p50, dou
 	return true;
 }
 
+/*
+ * Medians of one row's solo cell, per message in the sends and in the
+ * receives; the pair is their sum, so that the table adds up.
+ */
+static bool solo_median(const struct row *r, unsigned int si, unsigned int rounds,
+			double *send_ns, double *recv_ns, double *pair_ns)
+{
+	double a[BENCH_REPEAT_MAX], b[BENCH_REPEAT_MAX];
+	unsigned int i;
+
+	for (i = 0; i < rounds; i++) {
+		if (r->solo[si][i].err)
+			return false;
+		a[i] = r->solo[si][i].send_ns;
+		b[i] = r->solo[si][i].recv_ns;
+	}
+	if (!rounds)
+		return false;
+	*send_ns = median(a, rounds);
+	*recv_ns = median(b, rounds);
+	*pair_ns = *send_ns + *recv_ns;
+	return true;
+}
+
+/* Whether the row is in the tables of throughput and ping-pong. */
+static bool moves_data(const struct row *r)
+{
+	return !r->t->no_data;
+}
+
 /* The row of /dev/mq, the reference of every ratio, or NULL. */
 static const struct row *mq_row(const struct row *rows, unsigned int nrows)
 {
@@ -134,6 +165,14 @@ static void note_failures(const struct bench_opts *o, const struct run_info *ri,
 				     o->pp_size, k + 1, rows[i].pp[k].why);
 				break;
 			}
+		for (s = 0; s < o->nsizes; s++)
+			for (k = 0; k < ri->rounds; k++)
+				if (rows[i].solo[s][k].err) {
+					note("%s: solo, %zu B, round %u: %s",
+					     rows[i].t->name, o->sizes[s], k + 1,
+					     rows[i].solo[s][k].why);
+					break;
+				}
 	}
 }
 
@@ -186,16 +225,25 @@ static void print_command(FILE *f, const struct run_info *ri, bool json)
 	}
 }
 
+/* Which process runs where, for the measurements that ran. */
+static const char *placement(const struct bench_opts *o)
+{
+	if (!o->pin)
+		return "processes not pinned";
+	if (!(o->measure & (MEASURE_TPUT | MEASURE_PP)))
+		return "solo process on CPU 0";
+	if (o->measure & MEASURE_SOLO)
+		return "producer/pinger/solo on CPU 0, consumer/ponger on CPU 1";
+	return "producer/pinger on CPU 0, consumer/ponger on CPU 1";
+}
+
 static void print_setup(const struct bench_opts *o, const struct run_info *ri)
 {
 	struct utsname u;
 
 	uname(&u);
 	printf("Linux %s %s, %u CPUs; %s; TSC %.3f GHz (calibrated against CLOCK_MONOTONIC)\n",
-	       u.release, u.machine, ri->cpus,
-	       o->pin ? "producer/pinger on CPU 0, consumer/ponger on CPU 1"
-		      : "processes not pinned",
-	       clock_hz() / 1e9);
+	       u.release, u.machine, ri->cpus, placement(o), clock_hz() / 1e9);
 	if (o->count)
 		printf("%llu messages (round trips) per test", (unsigned long long)o->count);
 	else
@@ -204,20 +252,14 @@ static void print_setup(const struct bench_opts *o, const struct run_info *ri)
 	       ri->rounds, o->buffer);
 }
 
-void report_text(const struct bench_opts *o, const struct run_info *ri,
-		 const struct row *rows, unsigned int nrows)
+static void text_throughput(const struct bench_opts *o, const struct run_info *ri,
+			    const struct row *rows, unsigned int nrows)
 {
 	const struct row *ref = mq_row(rows, nrows);
-	double ref_rate = 0, ref50 = 0, ref99 = 0, rate, spread, p50, p99;
+	double ref_rate = 0, rate, spread;
 	unsigned int i, s;
 	char num[40];
 	bool have_ref;
-
-	note_failures(o, ri, rows, nrows);
-	printf("mq-bench: ");
-	print_command(stdout, ri, false);
-	printf("\n");
-	print_setup(o, ri);
 
 	for (s = 0; s < o->nsizes; s++) {
 		have_ref = ref && tput_median(ref, s, ri->rounds, &ref_rate, NULL) && ref_rate > 0;
@@ -226,6 +268,8 @@ void report_text(const struct bench_opts *o, const struct run_info *ri,
 		printf("%-24s %14s %7s %10s %11s\n", "transport", "msgs/s", "+/-", "MB/s",
 		       "vs /dev/mq");
 		for (i = 0; i < nrows; i++) {
+			if (!moves_data(&rows[i]))
+				continue;
 			printf("%-24s ", rows[i].t->title);
 			if (!tput_median(&rows[i], s, ri->rounds, &rate, &spread)) {
 				printf("%14s %7s %10s %11s\n", "FAILED", "-", "-", "-");
@@ -239,6 +283,15 @@ void report_text(const struct bench_opts *o, const struct run_info *ri,
 				printf("%11s\n", "-");
 		}
 	}
+}
+
+static void text_pingpong(const struct bench_opts *o, const struct run_info *ri,
+			  const struct row *rows, unsigned int nrows)
+{
+	const struct row *ref = mq_row(rows, nrows);
+	double ref50 = 0, ref99 = 0, p50, p99;
+	unsigned int i;
+	bool have_ref;
 
 	have_ref = ref && pp_median(ref, ri->rounds, &ref50, &ref99) && ref50 > 0 && ref99 > 0;
 	printf("\nPing-pong, %zu B messages, 2 processes, 1 message in flight: round trip\n",
@@ -246,6 +299,8 @@ void report_text(const struct bench_opts *o, const struct run_info *ri,
 	printf("%-24s %10s %10s %15s %15s\n", "transport", "p50 us", "p99 us",
 	       "p50 vs /dev/mq", "p99 vs /dev/mq");
 	for (i = 0; i < nrows; i++) {
+		if (!moves_data(&rows[i]))
+			continue;
 		printf("%-24s ", rows[i].t->title);
 		if (!pp_median(&rows[i], ri->rounds, &p50, &p99)) {
 			printf("%10s %10s %15s %15s\n", "FAILED", "-", "-", "-");
@@ -257,6 +312,55 @@ void report_text(const struct bench_opts *o, const struct run_info *ri,
 		else
 			printf("%15s %15s\n", "-", "-");
 	}
+}
+
+static void text_solo(const struct bench_opts *o, const struct run_info *ri,
+		      const struct row *rows, unsigned int nrows)
+{
+	const struct row *ref = mq_row(rows, nrows);
+	double ref_send, ref_recv, ref_pair = 0, send, recv, pair;
+	unsigned int i, s;
+	bool have_ref;
+
+	for (s = 0; s < o->nsizes; s++) {
+		have_ref = ref && solo_median(ref, s, ri->rounds, &ref_send, &ref_recv,
+					      &ref_pair) && ref_pair > 0;
+		printf("\nSolo, %zu B messages, 1 process sends a batch, then receives it: ns per message\n",
+		       o->sizes[s]);
+		printf("%-24s %6s %10s %10s %10s %11s\n", "transport", "batch", "ns/send",
+		       "ns/recv", "ns/pair", "vs /dev/mq");
+		for (i = 0; i < nrows; i++) {
+			printf("%-24s ", rows[i].t->title);
+			if (!solo_median(&rows[i], s, ri->rounds, &send, &recv, &pair)) {
+				printf("%6s %10s %10s %10s %11s\n", "-", "FAILED", "-", "-", "-");
+				continue;
+			}
+			printf("%6llu %10.1f %10.1f %10.1f ",
+			       (unsigned long long)rows[i].solo[s][0].batch, send, recv, pair);
+			if (have_ref)
+				printf("%11.2f\n", pair / ref_pair);
+			else
+				printf("%11s\n", "-");
+		}
+	}
+}
+
+void report_text(const struct bench_opts *o, const struct run_info *ri,
+		 const struct row *rows, unsigned int nrows)
+{
+	unsigned int i;
+
+	note_failures(o, ri, rows, nrows);
+	printf("mq-bench: ");
+	print_command(stdout, ri, false);
+	printf("\n");
+	print_setup(o, ri);
+	if (o->measure & MEASURE_TPUT)
+		text_throughput(o, ri, rows, nrows);
+	if (o->measure & MEASURE_PP)
+		text_pingpong(o, ri, rows, nrows);
+	if (o->measure & MEASURE_SOLO)
+		text_solo(o, ri, rows, nrows);
 
 	if (nnotes)
 		printf("\nNotes:\n");
@@ -287,34 +391,20 @@ static void json_ratio(bool ok, double v, double ref)
 		printf("null");
 }
 
-void report_json(const struct bench_opts *o, const struct run_info *ri,
-		 const struct row *rows, unsigned int nrows)
+static void json_throughput(const struct bench_opts *o, const struct run_info *ri,
+			    const struct row *rows, unsigned int nrows)
 {
 	const struct row *ref = mq_row(rows, nrows);
-	double ref_rate = 0, ref50 = 0, ref99 = 0, rate = 0, spread = 0, p50 = 0, p99 = 0;
-	bool have_ref, ok;
-	struct utsname u;
+	double ref_rate = 0, rate = 0, spread = 0;
 	unsigned int i, s, k;
 	const char *sep = "";
+	bool have_ref, ok;
 
-	note_failures(o, ri, rows, nrows);
-	uname(&u);
-	printf("{\n  \"command\": \"");
-	print_command(stdout, ri, true);
-	printf("\",\n  \"kernel\": ");
-	json_str(u.release);
-	printf(",\n  \"cpus\": %u,\n  \"pinned\": %s,\n  \"tsc_hz\": %.0f,\n",
-	       ri->cpus, o->pin ? "true" : "false", clock_hz());
-	if (o->count)
-		printf("  \"count\": %llu,\n  \"duration_s\": null,\n",
-		       (unsigned long long)o->count);
-	else
-		printf("  \"count\": null,\n  \"duration_s\": %.3f,\n", o->duration);
-	printf("  \"rounds\": %u,\n  \"buffer\": %zu,\n  \"throughput\": [", ri->rounds,
-	       o->buffer);
 	for (s = 0; s < o->nsizes; s++) {
 		have_ref = ref && tput_median(ref, s, ri->rounds, &ref_rate, NULL);
 		for (i = 0; i < nrows; i++) {
+			if (!moves_data(&rows[i]))
+				continue;
 			ok = tput_median(&rows[i], s, ri->rounds, &rate, &spread);
 			printf("%s\n    {\"transport\": \"%s\", \"title\": ", sep, rows[i].t->name);
 			sep = ",";
@@ -342,10 +432,21 @@ void report_json(const struct bench_opts *o, const struct run_info *ri,
 			printf("]}");
 		}
 	}
-	printf("\n  ],\n  \"pingpong\": [");
-	sep = "";
+}
+
+static void json_pingpong(const struct bench_opts *o, const struct run_info *ri,
+			  const struct row *rows, unsigned int nrows)
+{
+	const struct row *ref = mq_row(rows, nrows);
+	double ref50 = 0, ref99 = 0, p50 = 0, p99 = 0;
+	const char *sep = "";
+	unsigned int i, k;
+	bool have_ref, ok;
+
 	have_ref = ref && pp_median(ref, ri->rounds, &ref50, &ref99);
 	for (i = 0; i < nrows; i++) {
+		if (!moves_data(&rows[i]))
+			continue;
 		ok = pp_median(&rows[i], ri->rounds, &p50, &p99);
 		printf("%s\n    {\"transport\": \"%s\", \"title\": ", sep, rows[i].t->name);
 		sep = ",";
@@ -373,6 +474,83 @@ void report_json(const struct bench_opts *o, const struct run_info *ri,
 			printf("}");
 		}
 		printf("]}");
+	}
+}
+
+static void json_solo(const struct bench_opts *o, const struct run_info *ri,
+		      const struct row *rows, unsigned int nrows)
+{
+	const struct row *ref = mq_row(rows, nrows);
+	double ref_send, ref_recv, ref_pair = 0, send = 0, recv = 0, pair = 0;
+	unsigned int i, s, k;
+	const char *sep = "";
+	bool have_ref, ok;
+
+	for (s = 0; s < o->nsizes; s++) {
+		have_ref = ref && solo_median(ref, s, ri->rounds, &ref_send, &ref_recv, &ref_pair);
+		for (i = 0; i < nrows; i++) {
+			ok = solo_median(&rows[i], s, ri->rounds, &send, &recv, &pair);
+			printf("%s\n    {\"transport\": \"%s\", \"title\": ", sep, rows[i].t->name);
+			sep = ",";
+			json_str(rows[i].t->title);
+			printf(", \"size\": %zu, \"ok\": %s, ", o->sizes[s], ok ? "true" : "false");
+			if (ok)
+				printf("\"batch\": %llu, \"send_ns\": %.2f, \"recv_ns\": %.2f, \"pair_ns\": %.2f, \"vs_mq\": ",
+				       (unsigned long long)rows[i].solo[s][0].batch, send, recv, pair);
+			else
+				printf("\"batch\": null, \"send_ns\": null, \"recv_ns\": null, \"pair_ns\": null, \"vs_mq\": ");
+			json_ratio(ok && have_ref, pair, ref_pair);
+			printf(", \"rounds\": [");
+			for (k = 0; k < ri->rounds; k++) {
+				const struct solo_result *r = &rows[i].solo[s][k];
+
+				printf("%s{\"batch\": %llu, \"pairs\": %llu, \"send_ns\": %.2f, \"recv_ns\": %.2f, \"error\": ",
+				       k ? ", " : "", (unsigned long long)r->batch,
+				       (unsigned long long)r->pairs, r->send_ns, r->recv_ns);
+				if (r->err)
+					json_str(r->why);
+				else
+					printf("null");
+				printf("}");
+			}
+			printf("]}");
+		}
+	}
+}
+
+/*
+ * "throughput" and "pingpong" are always there, empty when they did not
+ * run; "solo" only when it ran, so that the default output is as it was.
+ */
+void report_json(const struct bench_opts *o, const struct run_info *ri,
+		 const struct row *rows, unsigned int nrows)
+{
+	struct utsname u;
+	unsigned int i;
+
+	note_failures(o, ri, rows, nrows);
+	uname(&u);
+	printf("{\n  \"command\": \"");
+	print_command(stdout, ri, true);
+	printf("\",\n  \"kernel\": ");
+	json_str(u.release);
+	printf(",\n  \"cpus\": %u,\n  \"pinned\": %s,\n  \"tsc_hz\": %.0f,\n",
+	       ri->cpus, o->pin ? "true" : "false", clock_hz());
+	if (o->count)
+		printf("  \"count\": %llu,\n  \"duration_s\": null,\n",
+		       (unsigned long long)o->count);
+	else
+		printf("  \"count\": null,\n  \"duration_s\": %.3f,\n", o->duration);
+	printf("  \"rounds\": %u,\n  \"buffer\": %zu,\n  \"throughput\": [", ri->rounds,
+	       o->buffer);
+	if (o->measure & MEASURE_TPUT)
+		json_throughput(o, ri, rows, nrows);
+	printf("\n  ],\n  \"pingpong\": [");
+	if (o->measure & MEASURE_PP)
+		json_pingpong(o, ri, rows, nrows);
+	if (o->measure & MEASURE_SOLO) {
+		printf("\n  ],\n  \"solo\": [");
+		json_solo(o, ri, rows, nrows);
 	}
 	printf("\n  ],\n  \"notes\": [");
 	for (i = 0; i < nnotes; i++) {

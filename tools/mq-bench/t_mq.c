@@ -29,7 +29,8 @@
 
 static char topic[MQ_NAME_MAX];
 static unsigned int nqueues;
-static struct mq_admin *admin;
+static uint64_t ring_size;	/* 0: --topic's, and the kernel would not say */
+static struct mq_admin *admin;	/* set while we own the topic */
 
 static int queue_path(char *buf, size_t len, unsigned int queue)
 {
@@ -100,6 +101,7 @@ static int create_topic(const struct bench_opts *o, char *why, size_t why_len)
 		return ret;
 	}
 	nqueues = 2;
+	ring_size = o->buffer;
 	for (ms = 0; ms < NODE_WAIT_MS; ms += 10) {
 		struct timespec nap = { 0, 10000000 };
 
@@ -114,6 +116,24 @@ static int create_topic(const struct bench_opts *o, char *why, size_t why_len)
 	mq_admin_close(admin);
 	admin = NULL;
 	return -ENOENT;
+}
+
+/*
+ * The ring size of --topic's topic, for capacity(); 0 if the kernel does
+ * not say.  Through a handle of our own: @admin would delete the topic.
+ */
+static uint64_t topic_ring_size(void)
+{
+	struct mq_topic_config cfg;
+	struct mq_admin *a;
+	uint64_t size = 0;
+
+	if (mq_admin_open(&a))
+		return 0;
+	if (!mq_admin_topic_get(a, topic, &cfg))
+		size = cfg.ring_size;
+	mq_admin_close(a);
+	return size;
 }
 
 static int devmq_setup(const struct bench_opts *o, char *why, size_t why_len)
@@ -139,6 +159,7 @@ static int devmq_setup(const struct bench_opts *o, char *why, size_t why_len)
 			return -ENOENT;
 		}
 		nqueues = queue_exists(1) ? 2 : 1;
+		ring_size = topic_ring_size();
 		return 0;
 	}
 	return create_topic(o, why, why_len);
@@ -210,6 +231,23 @@ static ssize_t devmq_recv(struct chan *ch, void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
+/*
+ * A record is the 64-byte header and the value, padded to 8 bytes, and
+ * the ring holds as many whole records as fit: a writer waits only for
+ * bytes an open reader has not read yet (MQ_FULL_BLOCK).  Ours are the
+ * only readers, unless --topic names a topic others read too.
+ */
+static long devmq_capacity(struct chan *ch, char *why, size_t why_len)
+{
+	uint64_t stride = MQ_RECORD_ALIGN(MQ_RECORD_HDR_SIZE + ch->msg_size);
+
+	if (!ring_size) {
+		snprintf(why, why_len, "cannot tell the ring size of topic %s", topic);
+		return -ENOTSUP;
+	}
+	return ring_size / stride;
+}
+
 const struct transport t_mq = {
 	.name = "mq",
 	.title = "/dev/mq",
@@ -220,4 +258,5 @@ const struct transport t_mq = {
 	.close = chan_close_fds,
 	.send = devmq_send,
 	.recv = devmq_recv,
+	.capacity = devmq_capacity,
 };

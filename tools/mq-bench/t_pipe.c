@@ -73,6 +73,29 @@ static ssize_t pipe_recv(struct chan *ch, void *buf, size_t len)
 	return done;
 }
 
+/*
+ * A pipe holds F_GETPIPE_SZ bytes as that many pages.  A write merges
+ * into the last page while it fits there, and takes new pages for the
+ * rest: a message no bigger than a page takes a page of its own only when
+ * it does not fit beside the ones before it; a bigger one takes at most
+ * as many pages as it spans.
+ */
+static long pipe_capacity(struct chan *ch, char *why, size_t why_len)
+{
+	long page = sysconf(_SC_PAGESIZE), bytes, pages;
+	size_t size = ch->msg_size;
+
+	bytes = fcntl(ch->tx, F_GETPIPE_SZ);
+	if (bytes < 0) {
+		snprintf(why, why_len, "F_GETPIPE_SZ: %m");
+		return -errno;
+	}
+	pages = bytes / page;
+	if (size <= (size_t)page)
+		return pages * (page / size);
+	return pages / ((size + page - 1) / page);
+}
+
 const struct transport t_pipe = {
 	.name = "pipe",
 	.title = "pipe",
@@ -81,4 +104,5 @@ const struct transport t_pipe = {
 	.close = chan_close_fds,
 	.send = pipe_send,
 	.recv = pipe_recv,
+	.capacity = pipe_capacity,
 };

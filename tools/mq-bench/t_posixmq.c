@@ -150,6 +150,18 @@ static ssize_t posixmq_recv(struct chan *ch, void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
+/* Exactly mq_maxmsg messages, whatever their size. */
+static long posixmq_capacity(struct chan *ch, char *why, size_t why_len)
+{
+	struct mq_attr attr;
+
+	if (mq_getattr(ch->tx, &attr)) {
+		snprintf(why, why_len, "mq_getattr: %m");
+		return -errno;
+	}
+	return attr.mq_maxmsg;
+}
+
 const struct transport t_posixmq = {
 	.name = "posixmq",
 	.title = "POSIX mq",
@@ -159,4 +171,5 @@ const struct transport t_posixmq = {
 	.close = posixmq_close,
 	.send = posixmq_send,
 	.recv = posixmq_recv,
+	.capacity = posixmq_capacity,
 };

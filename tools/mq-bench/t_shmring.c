@@ -174,11 +174,11 @@ static int shm_send(struct chan *ch, const void *buf, size_t len)
 
 	if (len > ch->msg_size)
 		return -EMSGSIZE;
-	if (tail - ch->seen > r->mask) {
+	if (tail - ch->tx_seen > r->mask) {
 		/* Pairs with the RELEASE of @head in ring_publish(). */
-		ch->seen = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-		while (tail - ch->seen > r->mask)
-			ch->seen = ring_wait(&r->head, ch->seen, &r->prod_waiting);
+		ch->tx_seen = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+		while (tail - ch->tx_seen > r->mask)
+			ch->tx_seen = ring_wait(&r->head, ch->tx_seen, &r->prod_waiting);
 	}
 	s = slot_at(r, tail);
 	s->len = len;
@@ -194,11 +194,11 @@ static ssize_t shm_recv(struct chan *ch, void *buf, size_t len)
 	struct shm_slot *s;
 	size_t n;
 
-	if (head == ch->seen) {
+	if (head == ch->rx_seen) {
 		/* Pairs with the RELEASE of @tail in ring_publish(). */
-		ch->seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
-		if (head == ch->seen)
-			ch->seen = ring_wait(&r->tail, head, &r->cons_waiting);
+		ch->rx_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+		if (head == ch->rx_seen)
+			ch->rx_seen = ring_wait(&r->tail, head, &r->cons_waiting);
 	}
 	s = slot_at(r, head);
 	n = s->len;
@@ -209,6 +209,16 @@ static ssize_t shm_recv(struct chan *ch, void *buf, size_t len)
 	return n;
 }
 
+/* One message a slot. */
+static long shm_capacity(struct chan *ch, char *why, size_t why_len)
+{
+	struct shm_ring *r = ch->mem;
+
+	(void)why;
+	(void)why_len;
+	return (long)r->mask + 1;
+}
+
 const struct transport t_shmring = {
 	.name = "shmring",
 	.title = "shm ring (spin+futex)",
@@ -217,4 +227,5 @@ const struct transport t_shmring = {
 	.close = shm_close,
 	.send = shm_send,
 	.recv = shm_recv,
+	.capacity = shm_capacity,
 };

@@ -7,10 +7,12 @@
  * consumer end.  The parent makes it before it forks; each child keeps
  * the end it uses and closes the other (so a pipe or a socket sees its
  * peer go away); the parent closes its copies once both children run.
+ * The solo measurement's one child keeps both ends.
  */
 #ifndef MQ_BENCH_TRANSPORT_H
 #define MQ_BENCH_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -28,12 +30,22 @@ struct chan {
 	void *mem;		/* shared memory (the shm ring), or NULL */
 	size_t mem_len;
 	size_t msg_size;	/* every message on it has this size */
-	uint32_t seen;		/* shm ring: the other side's position, as last read */
+	/*
+	 * shm ring: each end's last reading of the other end's counter.  Two
+	 * fields, not one, so that one process may hold both ends.
+	 */
+	uint32_t tx_seen;	/* the consumer's head, as the producer saw it */
+	uint32_t rx_seen;	/* the producer's tail, as the consumer saw it */
 };
 
 struct transport {
 	const char *name;	/* as --transports spells it */
 	const char *title;	/* as the tables print it */
+	/*
+	 * Moves nothing (null): what it receives is not what was sent, so
+	 * only lengths are checked, and only the solo measurement runs it.
+	 */
+	bool no_data;
 	/*
 	 * Once per run, before any channel.  -errno on failure, with a
 	 * line for the user in @why.  -ENOTSUP and -ENOENT mean "this
@@ -52,6 +64,13 @@ struct transport {
 	int (*send)(struct chan *ch, const void *buf, size_t len);
 	/* One message into @buf (@len = ch->msg_size): its length or -errno. */
 	ssize_t (*recv)(struct chan *ch, void *buf, size_t len);
+	/*
+	 * How many messages the channel, just opened and empty, holds before
+	 * a send would block, or -errno with @why.  By the transport's own
+	 * accounting, so that a process holding both ends can send that many
+	 * and then receive them without deadlocking.
+	 */
+	long (*capacity)(struct chan *ch, char *why, size_t why_len);
 };
 
 extern const struct transport t_mq;
@@ -59,6 +78,7 @@ extern const struct transport t_pipe;
 extern const struct transport t_unix;
 extern const struct transport t_posixmq;
 extern const struct transport t_shmring;
+extern const struct transport t_null;
 
 /* Shared by the fd-based transports. */
 void chan_init(struct chan *ch, size_t msg_size);
