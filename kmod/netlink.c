@@ -356,28 +356,40 @@ static int mq_nl_dump_queues(struct mq_topic *t, void *arg)
 	return 0;
 }
 
+/*
+ * A dump restricted to MQ_A_TOPIC: d->only names it.  An unknown topic is
+ * an error, not an empty list; checked once, in the dump's first part
+ * (cb->args[2]).
+ */
+static int mq_nl_dump_only(struct mq_nl_dump *d,
+			   const struct genl_dumpit_info *info)
+{
+	struct nlattr *attr = info->attrs[MQ_A_TOPIC];
+	struct mq_topic *t;
+
+	if (!attr)
+		return 0;
+	d->only = nla_data(attr);
+	if (d->cb->args[2])
+		return 0;
+	t = mq_topic_get(d->only);
+	if (!t) {
+		NL_SET_ERR_MSG_ATTR(d->cb->extack, attr, "no such topic");
+		return -ENOENT;
+	}
+	mq_topic_put(t);
+	d->cb->args[2] = 1;
+	return 0;
+}
+
 static int mq_nl_queue_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
 	struct mq_nl_dump d = { .skb = skb, .cb = cb };
 
-	if (info->attrs[MQ_A_TOPIC]) {
-		d.only = nla_data(info->attrs[MQ_A_TOPIC]);
-		/* An unknown topic is an error, not an empty list. */
-		if (!cb->args[2]) {
-			struct mq_topic *t = mq_topic_get(d.only);
+	int ret = mq_nl_dump_only(&d, info);
 
-			if (!t) {
-				NL_SET_ERR_MSG_ATTR(cb->extack,
-						    info->attrs[MQ_A_TOPIC],
-						    "no such topic");
-				return -ENOENT;
-			}
-			mq_topic_put(t);
-			cb->args[2] = 1;
-		}
-	}
-	return mq_nl_dump_walk(&d, mq_nl_dump_queues);
+	return ret ?: mq_nl_dump_walk(&d, mq_nl_dump_queues);
 }
 
 /* ---- groups ------------------------------------------------------------ */
@@ -444,25 +456,12 @@ static int mq_nl_group_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
 	struct mq_nl_dump d = { .skb = skb, .cb = cb };
+	int ret;
 
 	if (info->attrs[MQ_A_GROUP])
 		d.group = nla_data(info->attrs[MQ_A_GROUP]);
-	if (info->attrs[MQ_A_TOPIC]) {
-		d.only = nla_data(info->attrs[MQ_A_TOPIC]);
-		if (!cb->args[2]) {
-			struct mq_topic *t = mq_topic_get(d.only);
-
-			if (!t) {
-				NL_SET_ERR_MSG_ATTR(cb->extack,
-						    info->attrs[MQ_A_TOPIC],
-						    "no such topic");
-				return -ENOENT;
-			}
-			mq_topic_put(t);
-			cb->args[2] = 1;
-		}
-	}
-	return mq_nl_dump_walk(&d, mq_nl_dump_groups);
+	ret = mq_nl_dump_only(&d, info);
+	return ret ?: mq_nl_dump_walk(&d, mq_nl_dump_groups);
 }
 
 /*

@@ -91,22 +91,23 @@ void mq_ring_free(struct mq_ring *ring)
 }
 
 /*
- * Copies len bytes at ring position pos page by page, through the pages'
- * linear-map addresses rather than the vmap: hardened usercopy checks a
- * vmalloc address by looking its area up under the global vmap lock on
- * every copy, a page it checks for free.  Returns the bytes copied.
+ * Copies len bytes at ring position pos out to @iter (out) or in from it,
+ * page by page, through the pages' linear-map addresses rather than the
+ * vmap: hardened usercopy checks a vmalloc address by looking its area up
+ * under the global vmap lock on every copy, a page it checks for free.  Returns the bytes copied.
  */
-size_t mq_ring_copy_in(struct mq_ring *ring, u64 pos, size_t len,
-		       struct iov_iter *from)
+static size_t mq_ring_copy(struct mq_ring *ring, u64 pos, size_t len,
+			   struct iov_iter *iter, bool out)
 {
 	size_t done = 0;
 
 	while (done < len) {
 		u64 p = (pos + done) & ring->mask;
+		struct page *page = ring->pages[p >> PAGE_SHIFT];
 		size_t off = offset_in_page(p);
 		size_t n = min_t(size_t, len - done, PAGE_SIZE - off);
-		size_t c = copy_page_from_iter(ring->pages[p >> PAGE_SHIFT],
-					       off, n, from);
+		size_t c = out ? copy_page_to_iter(page, off, n, iter) :
+				 copy_page_from_iter(page, off, n, iter);
 
 		done += c;
 		if (c != n)
@@ -115,21 +116,14 @@ size_t mq_ring_copy_in(struct mq_ring *ring, u64 pos, size_t len,
 	return done;
 }
 
+size_t mq_ring_copy_in(struct mq_ring *ring, u64 pos, size_t len,
+		       struct iov_iter *from)
+{
+	return mq_ring_copy(ring, pos, len, from, false);
+}
+
 size_t mq_ring_copy_out(struct mq_ring *ring, u64 pos, size_t len,
 			struct iov_iter *to)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		u64 p = (pos + done) & ring->mask;
-		size_t off = offset_in_page(p);
-		size_t n = min_t(size_t, len - done, PAGE_SIZE - off);
-		size_t c = copy_page_to_iter(ring->pages[p >> PAGE_SHIFT],
-					     off, n, to);
-
-		done += c;
-		if (c != n)
-			break;
-	}
-	return done;
+	return mq_ring_copy(ring, pos, len, to, true);
 }
