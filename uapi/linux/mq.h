@@ -400,4 +400,55 @@ struct mq_mmap_info {
 
 #define MQ_IOC_MMAP_INFO	_IOWR(MQ_IOC_MAGIC, 0x20, struct mq_mmap_info)
 
+/* ---- record mode -------------------------------------------------------- */
+
+/*
+ * A file of a queue reads and writes either messages (values, one per
+ * call: the default) or framed records, header and key and value as in
+ * the ring, the log and the wire, for batch consumers, for the daemon and
+ * for forwarding.  Documentation/abi.rst, "Record mode", has every errno.
+ *
+ * MQ_IOC_SET_MODE (__u32, in) on a queue's fd: MQ_MODE_MESSAGE or
+ *	MQ_MODE_RECORD, for this open file only; anything else: EINVAL.
+ * In record mode:
+ * read(2), pread(2), readv(2), io_uring reads: as many whole records as
+ *	fit in the buffer, at least one, back to back, each
+ *	MQ_RECORD_ALIGN(len) bytes (its zero padding included; len carries
+ *	none of the MQ_RECORD_LEN_* bits).  Returns the bytes; the position
+ *	moves one past the last record's offset.  A first record larger than
+ *	the buffer: EMSGSIZE, nothing consumed.  Otherwise as in message
+ *	mode: it waits only for the first record.
+ * write(2), writev(2): one or more whole records back to back, each
+ *	padded as above.  The kernel checks every record before it appends
+ *	any: a length that does not add up, runs past the buffer or holds no
+ *	byte of key or value, a magic, flag, reserved field, producer_id,
+ *	sequence or padding byte not as documented: EINVAL; a key and value
+ *	larger than the topic's max_msg_size, or a call larger than
+ *	MQ_RECORD_BATCH_MAX (unless it is one record) or than the ring:
+ *	EMSGSIZE; a CRC that does not match: EBADMSG.  Nothing is appended
+ *	then.  Otherwise every record is appended, in order, at consecutive
+ *	offsets, with no other producer's record between them.  The kernel
+ *	sets each record's offset, keeps a non-zero timestamp (the
+ *	producer's time) or sets its own, and recomputes the CRC.
+ * splice(2) from a pipe: the pipe carries a stream of records, which
+ *	need not arrive whole: each record is appended once it is complete,
+ *	a trailing part waits in the file for the rest.  A bad record fails
+ *	the call as write(2) would and is never appended; the stream stays
+ *	stopped at it until MQ_IOC_SET_MODE is called again.
+ * splice(2) to a pipe, sendfile(2) from the queue: what read(2) would
+ *	return, copied once from the ring into the pipe's pages.
+ */
+#define MQ_FEAT_RECORD		(1ULL << 3)	/* everything below */
+
+enum mq_mode {
+	MQ_MODE_MESSAGE,	/* one value per read or write: the default */
+	MQ_MODE_RECORD,		/* framed records, many per call */
+	__MQ_MODE_MAX,
+};
+
+/* The most bytes one record-mode write may carry, unless one record. */
+#define MQ_RECORD_BATCH_MAX	(1U << 20)
+
+#define MQ_IOC_SET_MODE		_IOW(MQ_IOC_MAGIC, 0x30, __u32)
+
 #endif /* _UAPI_LINUX_MQ_H */
