@@ -52,4 +52,14 @@
 #define mq_generic_splice_read	generic_file_splice_read
 #endif
 
+/*
+ * __assign_str() lost its source argument in 6.10: it takes the one
+ * given to __string().  Only used inside TP_fast_assign (trace.h).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define mq_assign_str(dst, src)		__assign_str(dst)
+#else
+#define mq_assign_str(dst, src)		__assign_str(dst, src)
+#endif
+
 #endif /* _MQ_COMPAT_H */

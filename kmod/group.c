@@ -36,6 +36,7 @@
 #include <linux/xarray.h>
 
 #include "mq.h"
+#include "trace.h"
 
 /* A message whose member left: delivered again to the next reader. */
 #define MQ_ORPHAN		xa_mk_value(0)
@@ -357,6 +358,7 @@ int mq_group_commit(struct mq_file *mf, u64 off)
 	struct mq_group *g = READ_ONCE(mf->group);
 	unsigned long idx;
 	void *entry;
+	u32 acked = 0;
 	int ret = 0;
 
 	if (!g)
@@ -377,10 +379,12 @@ int mq_group_commit(struct mq_file *mf, u64 off)
 				continue;
 			xa_erase(&g->pending, idx);
 			g->npending--;
+			acked++;
 		}
 	}
 	mf->gcommitted = off;
 	mq_group_update(g);
+	trace_mq_commit(g, off, acked);
 out:
 	mutex_unlock(&g->lock);
 	return ret;

@@ -34,6 +34,7 @@
 
 #include "compat.h"
 #include "mq.h"
+#include "trace.h"
 
 static inline struct mq_record *mq_rec(struct mq_queue *q, u64 pos)
 {
@@ -99,7 +100,7 @@ static u64 mq_min_cursor(struct mq_queue *q)
 static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 {
 	u64 need = q->head + stride - q->ring.size;
-	u64 tail = q->tail, off = q->first_off, unread, limit = U64_MAX;
+	u64 tail = q->tail, off = q->first_off, unread, lost, limit = U64_MAX;
 	u32 len;
 
 	if ((s64)(need - tail) <= 0)
@@ -123,8 +124,11 @@ static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 		return 0;
 
 	/* Only records a reader loses are drops; the rest is retention. */
-	if (off > max(unread, q->first_off))
-		q->drops += off - max(unread, q->first_off);
+	lost = max(unread, q->first_off);
+	if (off > lost) {
+		q->drops += off - lost;
+		trace_mq_drop(q, lost, off - lost);
+	}
 	WRITE_ONCE(q->first_off, off);
 	WRITE_ONCE(q->tail, tail);
 	mq_ctrl_dropped(q);
@@ -245,8 +249,11 @@ static void mq_stats_add(struct mq_queue *q, bool in, u64 msgs, u64 bytes)
 }
 
 /* Makes a reserved record readable, whole (flag 0) or discarded. */
-static void mq_publish(struct mq_record *rec, u32 len, u32 flag)
+static void mq_publish(struct mq_queue *q, struct mq_record *rec, u32 len,
+		       u32 flag)
 {
+	/* Still busy, so still ours to read: see trace.h. */
+	trace_mq_produce(q, rec, flag);
 	/*
 	 * Everything written into the record happens before its len loses
 	 * MQ_RECORD_LEN_BUSY.  Pairs with the smp_load_acquire() of len in
@@ -255,8 +262,11 @@ static void mq_publish(struct mq_record *rec, u32 len, u32 flag)
 	smp_store_release(&rec->len, len | flag);
 }
 
-/* Wakes whoever waits on what was just published. */
-static void mq_wake(struct mq_queue *q)
+/*
+ * Wakes whoever waits on what was just published; rec is its header (of
+ * the last record of a batch), for the trace, or NULL.
+ */
+static void mq_wake(struct mq_queue *q, const struct mq_record *rec)
 {
 	/*
 	 * One full barrier for both checks below (wq_has_sleeper() would
@@ -265,8 +275,10 @@ static void mq_wake(struct mq_queue *q)
 	 * the poll table's add_wait_queue(), before the waiter re-checks.
 	 */
 	smp_mb();
-	if (waitqueue_active(&q->rwait))
+	if (waitqueue_active(&q->rwait)) {
+		trace_mq_wakeup(q, rec);
 		wake_up_interruptible_poll(&q->rwait, EPOLLIN | EPOLLRDNORM);
+	}
 	/* A producer may wait for this record to stop being busy. */
 	if (waitqueue_active(&q->wwait))
 		wake_up_interruptible_poll(&q->wwait, EPOLLOUT | EPOLLWRNORM);
@@ -275,8 +287,8 @@ static void mq_wake(struct mq_queue *q)
 static void mq_commit(struct mq_queue *q, struct mq_record *rec, u32 len,
 		      u32 flag)
 {
-	mq_publish(rec, len, flag);
-	mq_wake(q);
+	mq_publish(q, rec, len, flag);
+	mq_wake(q, rec);
 }
 
 ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
@@ -367,10 +379,14 @@ ssize_t mq_queue_append_records(struct mq_queue *q, void *buf, size_t len,
 		/* All but len, which mq_publish() stores last. */
 		memcpy((u8 *)dst + sizeof(dst->len), (u8 *)src + sizeof(src->len),
 		       mq_stride(src->len) - sizeof(src->len));
-		mq_publish(dst, src->len, 0);
+		mq_publish(q, dst, src->len, 0);
 		vbytes += src->value_len;
 	}
-	mq_wake(q);
+	/*
+	 * src: the last record's header, as published, and not in the ring;
+	 * none when an empty write appended nothing.
+	 */
+	mq_wake(q, n ? src : NULL);
 	mq_stats_add(q, true, n, vbytes);
 	return len;
 }
@@ -443,7 +459,7 @@ static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off, bool framed,
 {
 	struct mq_record *rec = mq_rec(q, pos);
 	u32 len, klen;
-	u64 roff, from, n;
+	u64 roff, ts, from, n;
 	size_t c;
 
 	/* Pairs with the smp_store_release() in mq_publish(). */
@@ -453,6 +469,7 @@ static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off, bool framed,
 	klen = READ_ONCE(rec->key_len);
 	*vlen = READ_ONCE(rec->value_len);
 	roff = READ_ONCE(rec->offset);
+	ts = READ_ONCE(rec->timestamp);		/* for mq_consume */
 	/*
 	 * Read every field before this check: a header torn by a producer
 	 * reusing the bytes proves nothing, one read before it was intact.
@@ -480,6 +497,7 @@ static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off, bool framed,
 		iov_iter_revert(to, n);
 		return -ERANGE;
 	}
+	trace_mq_consume(q, off, *vlen, ts);
 	return n;
 }
 
@@ -546,6 +564,30 @@ static ssize_t mq_read_one(struct mq_queue *q, u64 *o, bool framed,
 }
 
 /*
+ * mq_consume for each of the n records of a run mq_read_run() copied
+ * from pos, from offset off on: their headers are read again, only while
+ * the event is enabled.  Each is checked after it is read, as in
+ * mq_copy_out(); from the first one a producer dropped since, the rest
+ * go untraced, since its len, which leads to the next, may be torn.
+ */
+static void mq_trace_run(struct mq_queue *q, u64 pos, u64 off, u64 n)
+{
+	struct mq_record *rec;
+	u32 len, vlen;
+	u64 ts, i;
+
+	for (i = 0; i < n; i++, pos += mq_stride(len & MQ_RECORD_LEN_MASK)) {
+		rec = mq_rec(q, pos);
+		len = READ_ONCE(rec->len);
+		vlen = READ_ONCE(rec->value_len);
+		ts = READ_ONCE(rec->timestamp);
+		if (mq_overwritten(q, pos))
+			return;
+		trace_mq_consume(q, off + i, vlen, ts);
+	}
+}
+
+/*
  * Copies the whole records from *o on that are committed and fit in @to,
  * in one copy: they lie back to back in the ring, which is mapped twice.
  * Moves *o past them and returns their bytes, adding to *msgs and
@@ -601,6 +643,8 @@ static ssize_t mq_read_run(struct mq_queue *q, u64 *o, struct iov_iter *to,
 	*o = off + n;
 	*msgs += n;
 	*vbytes += vb;
+	if (trace_mq_consume_enabled())
+		mq_trace_run(q, pos, off, n);
 	return run;
 }
 
