@@ -90,6 +90,9 @@ static ssize_t mq_file_write_records(struct mq_queue *q, struct iov_iter *from,
 	ssize_t ret;
 	int n;
 
+	/* As in message mode, an empty write is no record. */
+	if (!len)
+		return -EINVAL;
 	if (len > max_t(size_t, MQ_RECORD_BATCH_MAX, one) || len > q->ring.size)
 		return -EMSGSIZE;
 	buf = kvmalloc(len, GFP_KERNEL_ACCOUNT);

@@ -111,7 +111,7 @@ static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 		limit = unread;
 
 	while ((s64)(need - tail) > 0) {
-		/* Pairs with the smp_store_release() in mq_commit(). */
+		/* Pairs with the smp_store_release() in mq_publish(). */
 		len = smp_load_acquire(&mq_rec(q, tail)->len);
 		if (len & MQ_RECORD_LEN_BUSY)
 			return -EAGAIN;	/* its producer is still copying */
@@ -435,7 +435,7 @@ bool mq_queue_readable(struct mq_queue *q, u64 off)
 
 	if (ret)
 		return ret != -EAGAIN;
-	/* Pairs with the smp_store_release() in mq_commit(). */
+	/* Pairs with the smp_store_release() in mq_publish(). */
 	return !(smp_load_acquire(&mq_rec(q, pos)->len) & MQ_RECORD_LEN_BUSY);
 }
 

@@ -15,11 +15,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -367,6 +369,7 @@ TEST_F(rec, write_rejects)
 	BAD(-EINVAL, s);
 	s = rec_build(self->buf, "", 0, "", 0, 1);	/* zero-length */
 	BAD(-EINVAL, s);
+	BAD(-EINVAL, 0);				/* an empty write */
 	s = rec_build(self->buf, "", 0, "abc", 3, 1);	/* bad padding */
 	self->buf[s - 1] = 1;
 	BAD(-EINVAL, s);
@@ -485,25 +488,52 @@ TEST_F(rec, group_member)
 	close(m2);
 }
 
+/* How far the racing producer may run ahead of the reader's position. */
+static uint64_t race_lead(uint64_t i)
+{
+	/*
+	 * Phases of 20 records, which cannot fill the 4 KiB ring (a record
+	 * takes at most 192 bytes), so the reader wins; and of 80, which lap
+	 * it whenever the reader stalls.
+	 */
+	return (i / 64) % 2 ? 20 : 80;
+}
+
 /*
  * A record-mode reader races a producer lapping a 4 KiB ring that drops:
- * every record it gets is whole, or the read fails with ERANGE.
+ * every record it gets is whole, or the read fails with ERANGE.  The
+ * producer stays within race_lead() of the reader's position, and the
+ * reader stalls now and then, so in any guest, however its vCPUs are
+ * scheduled, it both reads records and has them overwritten under it.
  */
 TEST_F(rec, race_overwrite)
 {
-	uint64_t got = 0, ranges = 0, off;
+	struct race {
+		int stop;
+		uint64_t pos;		/* the reader's position */
+	} *sh;
+	uint64_t got = 0, ranges = 0, off, reads = 0;
 	long long deadline;
+	int status;
 	long len;
 
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
 	make_topic(_metadata, self, MQ_RING_SIZE_MIN, 0, MQ_FULL_DROP);
 	self->child = fork();
 	ASSERT_LE(0, self->child);
 	if (!self->child) {
 		char val[200];
 
-		for (uint64_t i = 0; i < 200000; i++) {
+		for (uint64_t i = 0; !__atomic_load_n(&sh->stop,
+						      __ATOMIC_RELAXED); i++) {
 			uint32_t l = val_fill(val, i);
 
+			while (i >= __atomic_load_n(&sh->pos, __ATOMIC_RELAXED) +
+				    race_lead(i) &&
+			       !__atomic_load_n(&sh->stop, __ATOMIC_RELAXED))
+				sched_yield();
 			if (write(self->w, val, l) != l)
 				_exit(1);
 		}
@@ -512,26 +542,20 @@ TEST_F(rec, race_overwrite)
 	ASSERT_EQ(0, set_mode(self->r, MQ_MODE_RECORD));
 	ASSERT_EQ(0, mqt_set_nonblock(self->r, true));
 	deadline = mqt_now_ms() + MQT_WAIT_MS;
-	while (mqt_now_ms() < deadline) {
+	while ((got < 2000 || ranges < 10) && mqt_now_ms() < deadline) {
+		if (++reads % 16 == 0)
+			mqt_sleep_ms(2);
 		off = mqt_pos(self->r);
-		len = mqt_read(self->r, self->buf, BIG);
+		len = mqt_read(self->r, self->buf, 640);
 		if (len == -ERANGE) {
 			ranges++;
 			ASSERT_LE(0, mqt_seek(self->r, 0, SEEK_END));
+			__atomic_store_n(&sh->pos, mqt_pos(self->r),
+					 __ATOMIC_RELAXED);
 			continue;
 		}
-		if (len == -EAGAIN) {
-			int status;
-
-			if (waitpid(self->child, &status, WNOHANG) ==
-			    self->child) {
-				self->child = 0;
-				ASSERT_TRUE(WIFEXITED(status));
-				ASSERT_EQ(0, WEXITSTATUS(status));
-				break;
-			}
+		if (len == -EAGAIN)
 			continue;
-		}
 		ASSERT_LT(0, len);
 		long k = recs_check(self->buf, len, &off);
 
@@ -547,11 +571,17 @@ TEST_F(rec, race_overwrite)
 			p += MQ_RECORD_ALIGN(r->len);
 		}
 		got += k;
+		__atomic_store_n(&sh->pos, off, __ATOMIC_RELAXED);
 	}
-	EXPECT_EQ(0, self->child);
-	EXPECT_LT(0, got);
+	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELAXED);
+	ASSERT_EQ(self->child, waitpid(self->child, &status, 0));
+	self->child = 0;
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	TH_LOG("%llu records checked, %llu overwrites caught",
 	       (unsigned long long)got, (unsigned long long)ranges);
+	EXPECT_LE(2000, got);
+	EXPECT_LE(10, ranges);
+	munmap(sh, sizeof(*sh));
 }
 
 /* splice to a pipe: what read(2) returns, in both modes. */
