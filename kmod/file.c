@@ -10,7 +10,8 @@
  * FMODE_NOWAIT and IOCB_NOWAIT: io_uring first tries a read or write
  * without blocking; a queue answers -EAGAIN at once instead of sleeping,
  * and io_uring then waits through ->poll rather than handing the request
- * to an io-wq worker thread.
+ * to an io-wq worker thread.  Not for a file that writes to a topic with
+ * acks: its writes wait for their acknowledgment anyway (persist.c).
  *
  * mmap and the ioctls are in mmap.c and the files of their subjects; this
  * file only dispatches to them.
@@ -44,8 +45,11 @@ static int mq_file_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&mf->rnode);
 	mq_queue_attach(q, mf, file->f_mode, &file->f_pos);
 	file->private_data = mf;
-	/* read(2)s on one file shared by threads take the position in turn. */
-	file->f_mode |= FMODE_NOWAIT | FMODE_ATOMIC_POS;
+	/*
+	 * FMODE_ATOMIC_POS: read(2)s on one file shared by threads take the
+	 * position in turn.  Both flags but for writers on a topic with acks.
+	 */
+	file->f_mode |= mq_persist_fmode(q, file->f_mode);
 	return 0;
 }
 
@@ -53,6 +57,7 @@ static int mq_file_release(struct inode *inode, struct file *file)
 {
 	struct mq_file *mf = file->private_data;
 
+	mq_persist_release(mf->q, mf);
 	mq_queue_detach(mf->q, mf, file->f_mode);
 	put_device(&mf->q->dev);
 	kfree(mf);
@@ -162,6 +167,10 @@ static long mq_file_ioctl(struct file *file, unsigned int cmd,
 		return mq_ioc_commit(file, (void __user *)arg);
 	case MQ_IOC_MMAP_INFO:
 		return mq_mmap_info(mf->q, (void __user *)arg);
+	case MQ_IOC_PERSIST_ATTACH:
+		return mq_persist_attach(file, (void __user *)arg);
+	case MQ_IOC_PERSIST_REPORT:
+		return mq_persist_report(file, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -93,13 +93,15 @@ static u64 mq_min_cursor(struct mq_queue *q)
 
 /*
  * Makes room for stride bytes at head by dropping the oldest records, as
- * far as the topic's policy lets it; with dry_run, only says whether it
- * could.  Returns 0 or -EAGAIN (full for now).  Call under q->lock.
+ * far as the topic's policy and its persister let it; with dry_run, only
+ * says whether it could.  Returns 0, -EAGAIN (full for now) or -ENOTCONN
+ * (full of records kept for a persister that is gone).  Under q->lock.
  */
 static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 {
 	u64 need = q->head + stride - q->ring.size;
 	u64 tail = q->tail, off = q->first_off, unread, limit = U64_MAX;
+	u64 keep;
 	u32 len;
 
 	if ((s64)(need - tail) <= 0)
@@ -108,6 +110,8 @@ static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 	unread = mq_min_cursor(q);
 	if (q->topic->policy == MQ_FULL_BLOCK)
 		limit = unread;
+	/* What the persister has not made durable: kept, by any policy. */
+	keep = mq_persist_keep(q);
 
 	while ((s64)(need - tail) > 0) {
 		/* Pairs with the smp_store_release() in mq_commit(). */
@@ -116,6 +120,8 @@ static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 			return -EAGAIN;	/* its producer is still copying */
 		if (off >= limit)
 			return -EAGAIN;	/* an open reader has not read it */
+		if (off >= keep)
+			return mq_persist_held(q);
 		tail += mq_stride(len & MQ_RECORD_LEN_MASK);
 		off++;
 	}
@@ -144,7 +150,7 @@ static bool mq_can_append(struct mq_queue *q, u64 stride)
 	bool ret;
 
 	spin_lock(&q->lock);
-	ret = q->dead || !mq_make_room(q, stride, true);
+	ret = q->dead || mq_make_room(q, stride, true) != -EAGAIN;
 	spin_unlock(&q->lock);
 	return ret;
 }
@@ -170,6 +176,8 @@ static struct mq_record *mq_reserve(struct mq_queue *q, u32 len, bool nowait,
 		ret = mq_make_room(q, stride, false);
 		if (!ret)
 			break;
+		if (ret != -EAGAIN)
+			goto out_unlock;
 		spin_unlock(&q->lock);
 
 		if (nowait)
@@ -245,18 +253,24 @@ ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
 {
 	size_t vlen = iov_iter_count(from);
 	u32 len = MQ_RECORD_HDR_SIZE + vlen;
+	u32 acks = q->topic->acks;	/* fixed when the topic was made */
 	struct mq_record *rec;
 	u32 crc, pad;
-	u64 pos;
+	u64 pos, off;
+	int ret;
 
 	if (!vlen)
 		return -EINVAL;
 	if (vlen > q->topic->max_msg_size)
 		return -EMSGSIZE;
+	/* Nobody would acknowledge it: fail before it is appended. */
+	if (acks && !mq_persist_attached(q))
+		return -ENOTCONN;
 
 	rec = mq_reserve(q, len, nowait, &pos);
 	if (IS_ERR(rec))
 		return PTR_ERR(rec);
+	off = rec->offset;
 
 	rec->timestamp = ktime_get_coarse_real_ns();
 	rec->key_len = 0;
@@ -286,6 +300,12 @@ ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
 
 	mq_commit(q, rec, len, 0);
 	mq_stats_add(q, true, vlen);
+	/* Whatever the answer, the record stays: at-least-once. */
+	if (acks) {
+		ret = mq_persist_wait(q, off);
+		if (ret)
+			return ret;
+	}
 	return vlen;
 }
 
@@ -571,6 +591,9 @@ void mq_queue_snapshot(struct mq_queue *q, struct mq_queue_snapshot *s)
 	s->first_off = q->first_off;
 	s->next_off = q->next_off;
 	s->drops = q->drops;
+	s->durable_off = q->persist.durable_off;
+	s->replicated_off = q->persist.replicated_off;
+	s->persister = !!q->persist.file;
 	spin_unlock(&q->lock);
 	s->bytes_in = s->bytes_out = s->msgs_in = s->msgs_out = 0;
 	for_each_possible_cpu(cpu) {
@@ -651,6 +674,7 @@ struct mq_queue *mq_queue_create(struct mq_topic *t, u32 id)
 	mutex_init(&q->gmutex);
 	init_waitqueue_head(&q->rwait);
 	init_waitqueue_head(&q->wwait);
+	init_waitqueue_head(&q->persist.wait);
 
 	/* From here on, put_device() undoes everything through the release. */
 	device_initialize(&q->dev);
@@ -708,6 +732,7 @@ void mq_queue_kill(struct mq_queue *q)
 	spin_unlock(&q->lock);
 	wake_up_interruptible_poll(&q->rwait, EPOLLHUP | EPOLLERR);
 	wake_up_interruptible_poll(&q->wwait, EPOLLHUP | EPOLLERR);
+	wake_up_interruptible(&q->persist.wait);
 	cdev_device_del(&q->cdev, &q->dev);
 	put_device(&q->dev);
 }

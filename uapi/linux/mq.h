@@ -176,7 +176,8 @@
  */
 #define MQ_FEAT_QUEUES		(1ULL << 0)	/* topics, queues, netlink family */
 #define MQ_FEAT_GROUPS		(1ULL << 1)	/* consumer groups, commits */
-#define MQ_FEAT_ALL		(MQ_FEAT_QUEUES | MQ_FEAT_GROUPS | MQ_FEAT_MMAP)
+#define MQ_FEAT_ALL		(MQ_FEAT_QUEUES | MQ_FEAT_GROUPS | \
+				 MQ_FEAT_MMAP | MQ_FEAT_DURABLE)
 
 /* Limits. */
 #define MQ_NAME_MAX		64		/* bytes with the NUL */
