@@ -10,7 +10,8 @@
  * FMODE_NOWAIT and IOCB_NOWAIT: io_uring first tries a read or write
  * without blocking; a queue answers -EAGAIN at once instead of sleeping,
  * and io_uring then waits through ->poll rather than handing the request
- * to an io-wq worker thread.
+ * to an io-wq worker thread.  Not for a file that writes to a topic with
+ * acks: its writes wait for their acknowledgment anyway (persist.c).
  *
  * mmap and the ioctls are in mmap.c and the files of their subjects; this
  * file only dispatches to them.
@@ -45,8 +46,11 @@ static int mq_file_open(struct inode *inode, struct file *file)
 	mutex_init(&mf->slock);
 	mq_queue_attach(q, mf, file->f_mode, &file->f_pos);
 	file->private_data = mf;
-	/* read(2)s on one file shared by threads take the position in turn. */
-	file->f_mode |= FMODE_NOWAIT | FMODE_ATOMIC_POS;
+	/*
+	 * FMODE_ATOMIC_POS: read(2)s on one file shared by threads take the
+	 * position in turn.  Both flags but for writers on a topic with acks.
+	 */
+	file->f_mode |= mq_persist_fmode(q, file->f_mode);
 	return 0;
 }
 
@@ -54,6 +58,7 @@ static int mq_file_release(struct inode *inode, struct file *file)
 {
 	struct mq_file *mf = file->private_data;
 
+	mq_persist_release(mf->q, mf);
 	mq_queue_detach(mf->q, mf, file->f_mode);
 	put_device(&mf->q->dev);
 	mq_splice_free(mf);
@@ -88,7 +93,8 @@ static ssize_t mq_file_write_records(struct mq_queue *q, struct iov_iter *from,
 	size_t one = MQ_RECORD_ALIGN(MQ_RECORD_HDR_SIZE + (u64)max_msg);
 	void *buf;
 	ssize_t ret;
-	int n;
+	u64 last;
+	int n, err;
 
 	/* As in message mode, an empty write is no record. */
 	if (!len)
@@ -104,7 +110,15 @@ static ssize_t mq_file_write_records(struct mq_queue *q, struct iov_iter *from,
 	ret = n = mq_records_check(buf, len, max_msg);
 	if (n < 0)
 		goto out;
-	ret = mq_queue_append_records(q, buf, len, n, nowait);
+	ret = mq_queue_append_records(q, buf, len, n, nowait, &last);
+	kvfree(buf);
+	/* Whatever the answer, the records stay: at-least-once. */
+	if (ret > 0 && q->topic->acks) {
+		err = mq_persist_wait(q, last);
+		if (err)
+			ret = err;
+	}
+	return ret;
 out:
 	kvfree(buf);
 	return ret;
@@ -219,6 +233,10 @@ static long mq_file_ioctl(struct file *file, unsigned int cmd,
 		return mq_mmap_info(mf->q, (void __user *)arg);
 	case MQ_IOC_SET_MODE:
 		return mq_ioc_set_mode(file, (u32 __user *)arg);
+	case MQ_IOC_PERSIST_ATTACH:
+		return mq_persist_attach(file, (void __user *)arg);
+	case MQ_IOC_PERSIST_REPORT:
+		return mq_persist_report(file, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -51,9 +51,8 @@ struct mq_ctrl {
 	u64 first_off;
 	u64 ring_size;			/* constant */
 	/*
-	 * For the persistence and replication paths, which will write them
-	 * from other CPUs than the producers: a cache line of their own.
-	 * Zero until then.
+	 * Written by the persister's reports, under q->lock, from other CPUs
+	 * than the producers: a cache line of their own.  See persist.c.
 	 */
 	u64 durable_off ____cacheline_aligned;
 	u64 replicated_off;
@@ -84,6 +83,24 @@ size_t mq_ring_copy_out(struct mq_ring *ring, u64 pos, size_t len,
 			struct iov_iter *to);
 
 struct mq_topic;
+struct mq_file;
+
+/*
+ * persist.c: the queue's persister (the daemon's file that persists it)
+ * and what it reported.  Every field is written under q->lock.
+ */
+struct mq_persist {
+	struct mq_file *file;		/* the persister, or NULL */
+	/*
+	 * Odd while a persister is attached; bumped at attach and at detach,
+	 * so that a producer waiting for one persister's report sees it
+	 * went, even if another came.  Read without the lock.
+	 */
+	u32 seq;
+	u64 durable_off;		/* every offset below it is durable */
+	u64 replicated_off;		/* <= durable_off: also replicated */
+	wait_queue_head_t wait;		/* producers waiting for an ack */
+};
 
 /* queue.c: one queue: its ring, its device, its readers. */
 struct mq_queue {
@@ -94,9 +111,9 @@ struct mq_queue {
 
 	/*
 	 * lock serializes the writers of head, tail, first_off, next_off,
-	 * dead and the index, and protects readers.  Readers of the data
-	 * read the positions without it (see mq_locate()); copies in and
-	 * out of the ring happen outside it.
+	 * dead, the index and persist, and protects readers.  Readers of
+	 * the data read the positions without it (see mq_locate()); copies
+	 * in and out of the ring happen outside it.
 	 */
 	spinlock_t lock;
 	u64 head;			/* byte position of the next reservation */
@@ -112,6 +129,7 @@ struct mq_queue {
 	wait_queue_head_t rwait;	/* readers waiting for a record */
 	wait_queue_head_t wwait;	/* producers waiting for room */
 
+	struct mq_persist persist;
 	struct mq_ring ring;
 
 	/* Per CPU: producers and consumers on other CPUs share no line. */
@@ -146,6 +164,9 @@ struct mq_file {
 	struct mutex slock;
 	struct mq_record *sbuf;		/* scap bytes */
 	u32 scap, shave, swant;
+	u64 slast;			/* offset of the last record appended */
+	bool sappended;			/* by this call */
+	bool persister;			/* q->persist.file is this file */
 };
 
 /* group.c: a consumer group on one queue. */
@@ -195,7 +216,7 @@ void mq_queue_detach(struct mq_queue *q, struct mq_file *mf, fmode_t mode);
 ssize_t mq_queue_copy_at(struct mq_queue *q, u64 off, bool framed,
 			 struct iov_iter *to);
 ssize_t mq_queue_append_records(struct mq_queue *q, void *buf, size_t len,
-				u32 n, bool nowait);
+				u32 n, bool nowait, u64 *last);
 bool mq_queue_readable(struct mq_queue *q, u64 off);
 void mq_queue_consumed(struct mq_queue *q);
 
@@ -203,6 +224,8 @@ struct mq_queue_snapshot {
 	u64 first_off, next_off, drops;
 	u64 bytes_in, bytes_out, msgs_in, msgs_out;
 	u32 readers, writers;
+	u64 durable_off, replicated_off;
+	u32 persister;
 };
 void mq_queue_snapshot(struct mq_queue *q, struct mq_queue_snapshot *s);
 
@@ -223,6 +246,19 @@ ssize_t mq_splice_write(struct pipe_inode_info *pipe, struct file *out,
 			loff_t *ppos, size_t len, unsigned int flags);
 void mq_splice_reset(struct mq_file *mf);
 void mq_splice_free(struct mq_file *mf);
+/* persist.c: acks and the persister. */
+struct mq_persist_attach;
+struct mq_persist_report;
+long mq_persist_attach(struct file *file,
+		       const struct mq_persist_attach __user *uarg);
+long mq_persist_report(struct file *file,
+		       const struct mq_persist_report __user *uarg);
+void mq_persist_release(struct mq_queue *q, struct mq_file *mf);
+bool mq_persist_attached(struct mq_queue *q);
+int mq_persist_wait(struct mq_queue *q, u64 off);
+u64 mq_persist_keep(struct mq_queue *q);
+int mq_persist_held(struct mq_queue *q);
+fmode_t mq_persist_fmode(struct mq_queue *q, fmode_t mode);
 
 /* mmap.c: mmap consumers. */
 struct vm_area_struct;
@@ -241,6 +277,8 @@ struct mq_topic {
 	kuid_t uid;
 	kgid_t gid;
 	u32 policy;			/* enum mq_full_policy */
+	u32 acks;			/* enum mq_acks */
+	u32 ack_timeout_ms;
 	struct mq_queue *queues[];
 };
 
@@ -253,6 +291,8 @@ struct mq_topic_params {
 	kuid_t uid;
 	kgid_t gid;
 	u32 policy;
+	u32 acks;
+	u32 ack_timeout_ms;
 };
 
 struct netlink_ext_ack;

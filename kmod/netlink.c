@@ -30,6 +30,8 @@ static const struct nla_policy mq_policy[MQ_A_MAX + 1] = {
 	[MQ_A_UID]		= { .type = NLA_U32 },
 	[MQ_A_GID]		= { .type = NLA_U32 },
 	[MQ_A_FULL_POLICY]	= { .type = NLA_U32 },
+	[MQ_A_ACKS]		= { .type = NLA_U32 },
+	[MQ_A_ACK_TIMEOUT_MS]	= { .type = NLA_U32 },
 	/* What only the kernel reports is refused in requests. */
 	[MQ_A_QUEUE]		= { .type = NLA_REJECT },
 	[MQ_A_FIRST_OFFSET]	= { .type = NLA_REJECT },
@@ -50,6 +52,9 @@ static const struct nla_policy mq_policy[MQ_A_MAX + 1] = {
 	[MQ_A_PENDING]		= { .type = NLA_REJECT },
 	[MQ_A_LAG]		= { .type = NLA_REJECT },
 	[MQ_A_MEMBERS]		= { .type = NLA_REJECT },
+	[MQ_A_DURABLE_OFFSET]	= { .type = NLA_REJECT },
+	[MQ_A_REPLICATED_OFFSET] = { .type = NLA_REJECT },
+	[MQ_A_PERSISTER]	= { .type = NLA_REJECT },
 };
 
 /* GROUP_GET, GROUP_SET, GROUP_DEL: a group is named by topic, queue, name. */
@@ -67,6 +72,8 @@ static const struct nla_policy mq_group_policy[MQ_A_MAX + 1] = {
 	[MQ_A_UID]		= { .type = NLA_REJECT },
 	[MQ_A_GID]		= { .type = NLA_REJECT },
 	[MQ_A_FULL_POLICY]	= { .type = NLA_REJECT },
+	[MQ_A_ACKS]		= { .type = NLA_REJECT },
+	[MQ_A_ACK_TIMEOUT_MS]	= { .type = NLA_REJECT },
 	[MQ_A_FIRST_OFFSET]	= { .type = NLA_REJECT },
 	[MQ_A_NEXT_OFFSET]	= { .type = NLA_REJECT },
 	[MQ_A_BYTES_IN]		= { .type = NLA_REJECT },
@@ -81,6 +88,9 @@ static const struct nla_policy mq_group_policy[MQ_A_MAX + 1] = {
 	[MQ_A_PENDING]		= { .type = NLA_REJECT },
 	[MQ_A_LAG]		= { .type = NLA_REJECT },
 	[MQ_A_MEMBERS]		= { .type = NLA_REJECT },
+	[MQ_A_DURABLE_OFFSET]	= { .type = NLA_REJECT },
+	[MQ_A_REPLICATED_OFFSET] = { .type = NLA_REJECT },
+	[MQ_A_PERSISTER]	= { .type = NLA_REJECT },
 };
 
 enum mq_mcgrp {
@@ -104,7 +114,9 @@ static int mq_nl_put_topic(struct sk_buff *skb, const struct mq_topic *t)
 	    nla_put_u32(skb, MQ_A_MODE, t->mode) ||
 	    nla_put_u32(skb, MQ_A_UID, from_kuid_munged(&init_user_ns, t->uid)) ||
 	    nla_put_u32(skb, MQ_A_GID, from_kgid_munged(&init_user_ns, t->gid)) ||
-	    nla_put_u32(skb, MQ_A_FULL_POLICY, t->policy))
+	    nla_put_u32(skb, MQ_A_FULL_POLICY, t->policy) ||
+	    nla_put_u32(skb, MQ_A_ACKS, t->acks) ||
+	    nla_put_u32(skb, MQ_A_ACK_TIMEOUT_MS, t->ack_timeout_ms))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -144,6 +156,8 @@ static int mq_nl_topic_new(struct sk_buff *skb, struct genl_info *info)
 		.uid		= GLOBAL_ROOT_UID,
 		.gid		= GLOBAL_ROOT_GID,
 		.policy		= MQ_FULL_BLOCK,
+		.acks		= MQ_ACKS_NONE,
+		.ack_timeout_ms	= MQ_ACK_TIMEOUT_MS_DEFAULT,
 	};
 	struct netlink_ext_ack *extack = info->extack;
 	u32 mode = p.mode;
@@ -195,6 +209,15 @@ static int mq_nl_topic_new(struct sk_buff *skb, struct genl_info *info)
 	}
 	ret = mq_nl_get_u32(info, MQ_A_FULL_POLICY, 0, __MQ_FULL_MAX - 1,
 			    &p.policy, "unknown full policy");
+	if (ret)
+		return ret;
+	ret = mq_nl_get_u32(info, MQ_A_ACKS, 0, __MQ_ACKS_MAX - 1, &p.acks,
+			    "unknown acks: 0, 1 or all (2)");
+	if (ret)
+		return ret;
+	ret = mq_nl_get_u32(info, MQ_A_ACK_TIMEOUT_MS, MQ_ACK_TIMEOUT_MS_MIN,
+			    MQ_ACK_TIMEOUT_MS_MAX, &p.ack_timeout_ms,
+			    "ack timeout must be from 1 ms to an hour");
 	if (ret)
 		return ret;
 
@@ -325,7 +348,12 @@ static int mq_nl_put_queue(struct sk_buff *skb, struct mq_queue *q)
 	    nla_put_u64_64bit(skb, MQ_A_MSGS_OUT, s.msgs_out, MQ_A_PAD) ||
 	    nla_put_u64_64bit(skb, MQ_A_DROPS, s.drops, MQ_A_PAD) ||
 	    nla_put_u32(skb, MQ_A_READERS, s.readers) ||
-	    nla_put_u32(skb, MQ_A_WRITERS, s.writers))
+	    nla_put_u32(skb, MQ_A_WRITERS, s.writers) ||
+	    nla_put_u64_64bit(skb, MQ_A_DURABLE_OFFSET, s.durable_off,
+			      MQ_A_PAD) ||
+	    nla_put_u64_64bit(skb, MQ_A_REPLICATED_OFFSET, s.replicated_off,
+			      MQ_A_PAD) ||
+	    nla_put_u32(skb, MQ_A_PERSISTER, s.persister))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -94,13 +94,15 @@ static u64 mq_min_cursor(struct mq_queue *q)
 
 /*
  * Makes room for stride bytes at head by dropping the oldest records, as
- * far as the topic's policy lets it; with dry_run, only says whether it
- * could.  Returns 0 or -EAGAIN (full for now).  Call under q->lock.
+ * far as the topic's policy and its persister let it; with dry_run, only
+ * says whether it could.  Returns 0, -EAGAIN (full for now) or -ENOTCONN
+ * (full of records kept for a persister that is gone).  Under q->lock.
  */
 static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 {
 	u64 need = q->head + stride - q->ring.size;
 	u64 tail = q->tail, off = q->first_off, unread, lost, limit = U64_MAX;
+	u64 keep;
 	u32 len;
 
 	if ((s64)(need - tail) <= 0)
@@ -109,6 +111,8 @@ static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 	unread = mq_min_cursor(q);
 	if (q->topic->policy == MQ_FULL_BLOCK)
 		limit = unread;
+	/* What the persister has not made durable: kept, by any policy. */
+	keep = mq_persist_keep(q);
 
 	while ((s64)(need - tail) > 0) {
 		/* Pairs with the smp_store_release() in mq_publish(). */
@@ -117,6 +121,8 @@ static int mq_make_room(struct mq_queue *q, u64 stride, bool dry_run)
 			return -EAGAIN;	/* its producer is still copying */
 		if (off >= limit)
 			return -EAGAIN;	/* an open reader has not read it */
+		if (off >= keep)
+			return mq_persist_held(q);
 		tail += mq_stride(len & MQ_RECORD_LEN_MASK);
 		off++;
 	}
@@ -148,7 +154,7 @@ static bool mq_can_append(struct mq_queue *q, u64 stride)
 	bool ret;
 
 	spin_lock(&q->lock);
-	ret = q->dead || !mq_make_room(q, stride, true);
+	ret = q->dead || mq_make_room(q, stride, true) != -EAGAIN;
 	spin_unlock(&q->lock);
 	return ret;
 }
@@ -172,6 +178,9 @@ static int mq_lock_room(struct mq_queue *q, u64 stride, bool nowait)
 			return 0;
 		spin_unlock(&q->lock);
 
+		/* -ENOTCONN: only a persister could make room, and none is. */
+		if (ret != -EAGAIN)
+			return ret;
 		if (nowait)
 			return -EAGAIN;
 		if (wait_event_interruptible(q->wwait, mq_can_append(q, stride)))
@@ -295,18 +304,24 @@ ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
 {
 	size_t vlen = iov_iter_count(from);
 	u32 len = MQ_RECORD_HDR_SIZE + vlen;
+	u32 acks = q->topic->acks;	/* fixed when the topic was made */
 	struct mq_record *rec;
 	u32 crc, pad;
-	u64 pos;
+	u64 pos, off;
+	int ret;
 
 	if (!vlen)
 		return -EINVAL;
 	if (vlen > q->topic->max_msg_size)
 		return -EMSGSIZE;
+	/* Nobody would acknowledge it: fail before it is appended. */
+	if (acks && !mq_persist_attached(q))
+		return -ENOTCONN;
 
 	rec = mq_reserve(q, len, nowait, &pos);
 	if (IS_ERR(rec))
 		return PTR_ERR(rec);
+	off = rec->offset;
 
 	rec->timestamp = ktime_get_coarse_real_ns();
 	rec->key_len = 0;
@@ -336,6 +351,12 @@ ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
 
 	mq_commit(q, rec, len, 0);
 	mq_stats_add(q, true, 1, vlen);
+	/* Whatever the answer, the record stays: at-least-once. */
+	if (acks) {
+		ret = mq_persist_wait(q, off);
+		if (ret)
+			return ret;
+	}
 	return vlen;
 }
 
@@ -343,10 +364,13 @@ ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
  * Appends the n records in buf[0, len), checked by mq_records_check(), as
  * one batch: consecutive offsets, no other producer's record between them.
  * Each gets its offset, a timestamp if it carries none, and its CRC anew;
- * buf is changed accordingly.  Returns len or -errno, with nothing appended.
+ * buf is changed accordingly.  Returns len with *last set to the last
+ * record's offset, or -errno with nothing appended.  It does not wait for
+ * acks: the caller does, once for many calls if it likes, with
+ * mq_persist_wait(q, *last).
  */
 ssize_t mq_queue_append_records(struct mq_queue *q, void *buf, size_t len,
-				u32 n, bool nowait)
+				u32 n, bool nowait, u64 *last)
 {
 	u64 now = ktime_get_coarse_real_ns(), pos, off, vbytes = 0;
 	struct mq_record *src;
@@ -354,6 +378,9 @@ ssize_t mq_queue_append_records(struct mq_queue *q, void *buf, size_t len,
 	u32 i;
 	int ret;
 
+	/* Nobody would acknowledge them: fail before they are appended. */
+	if (q->topic->acks && !mq_persist_attached(q))
+		return -ENOTCONN;
 	ret = mq_lock_room(q, len, nowait);
 	if (ret)
 		return ret;
@@ -383,11 +410,12 @@ ssize_t mq_queue_append_records(struct mq_queue *q, void *buf, size_t len,
 		vbytes += src->value_len;
 	}
 	/*
-	 * src: the last record's header, as published, and not in the ring;
-	 * none when an empty write appended nothing.
+	 * src: the last record's header, as published, and not in the ring
+	 * (a batch holds one record at least: record.c).
 	 */
-	mq_wake(q, n ? src : NULL);
+	mq_wake(q, src);
 	mq_stats_add(q, true, n, vbytes);
+	*last = off + n - 1;
 	return len;
 }
 
@@ -805,6 +833,9 @@ void mq_queue_snapshot(struct mq_queue *q, struct mq_queue_snapshot *s)
 	s->first_off = q->first_off;
 	s->next_off = q->next_off;
 	s->drops = q->drops;
+	s->durable_off = q->persist.durable_off;
+	s->replicated_off = q->persist.replicated_off;
+	s->persister = !!q->persist.file;
 	spin_unlock(&q->lock);
 	s->bytes_in = s->bytes_out = s->msgs_in = s->msgs_out = 0;
 	for_each_possible_cpu(cpu) {
@@ -885,6 +916,7 @@ struct mq_queue *mq_queue_create(struct mq_topic *t, u32 id)
 	mutex_init(&q->gmutex);
 	init_waitqueue_head(&q->rwait);
 	init_waitqueue_head(&q->wwait);
+	init_waitqueue_head(&q->persist.wait);
 
 	/* From here on, put_device() undoes everything through the release. */
 	device_initialize(&q->dev);
@@ -942,6 +974,7 @@ void mq_queue_kill(struct mq_queue *q)
 	spin_unlock(&q->lock);
 	wake_up_interruptible_poll(&q->rwait, EPOLLHUP | EPOLLERR);
 	wake_up_interruptible_poll(&q->wwait, EPOLLHUP | EPOLLERR);
+	wake_up_interruptible(&q->persist.wait);
 	cdev_device_del(&q->cdev, &q->dev);
 	put_device(&q->dev);
 }

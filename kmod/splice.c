@@ -118,9 +118,10 @@ static int mq_splice_actor(struct pipe_inode_info *pipe,
 	if (ret)
 		return ret;
 	ret = mq_queue_append_records(q, mf->sbuf, mf->swant, 1,
-				      file->f_flags & O_NONBLOCK);
+				      file->f_flags & O_NONBLOCK, &mf->slast);
 	if (ret < 0)
 		return ret;
+	mf->sappended = true;
 	mf->shave = 0;
 	mf->swant = MQ_RECORD_HDR_SIZE;
 	return n;
@@ -143,13 +144,28 @@ ssize_t mq_splice_write(struct pipe_inode_info *pipe, struct file *out,
 		return -EINVAL;
 	if (READ_ONCE(mf->q->dead))
 		return -ENODEV;
+	/* Nobody would acknowledge: fail before taking a byte. */
+	if (mf->q->topic->acks && !mq_persist_attached(mf->q))
+		return -ENOTCONN;
 	if (mutex_lock_interruptible(&mf->slock))
 		return -ERESTARTSYS;
 	ret = mq_splice_prepare(mf);
 	if (!ret) {
+		mf->sappended = false;
 		pipe_lock(pipe);
 		ret = __splice_from_pipe(pipe, &sd, mq_splice_actor);
 		pipe_unlock(pipe);
+		/*
+		 * One wait for acks, for the last record the call appended,
+		 * with the pipe unlocked.  The bytes are taken from the pipe
+		 * and the records stay, whatever the answer: at-least-once.
+		 */
+		if (mf->sappended && mf->q->topic->acks) {
+			int err = mq_persist_wait(mf->q, mf->slast);
+
+			if (err)
+				ret = err;
+		}
 	}
 	mutex_unlock(&mf->slock);
 	return ret;

@@ -134,6 +134,8 @@ int mq_topic_create(const struct mq_topic_params *p,
 	t->uid = p->uid;
 	t->gid = p->gid;
 	t->policy = p->policy;
+	t->acks = p->acks;
+	t->ack_timeout_ms = p->ack_timeout_ms;
 
 	/*
 	 * Hold the lock while the nodes appear, so that no other request can

@@ -178,16 +178,13 @@ TRACE_EVENT(mq_drop,
  * that were waiting (in read or poll).  A single record is already
  * published: under MQ_FULL_DROP, later producers could in principle drop
  * it and reuse its bytes before this reads them (tracing.rst says when);
- * everywhere else the fields are the record's.  An empty record-mode
- * write wakes them with no record (rec NULL): no event.
+ * everywhere else the fields are the record's.
  */
-TRACE_EVENT_CONDITION(mq_wakeup,
+TRACE_EVENT(mq_wakeup,
 
 	TP_PROTO(const struct mq_queue *q, const struct mq_record *rec),
 
 	TP_ARGS(q, rec),
-
-	TP_CONDITION(rec),
 
 	TP_STRUCT__entry(
 		__string(topic, q->topic->name)

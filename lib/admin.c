@@ -71,6 +71,11 @@ static struct nla_policy reply_policy[MQ_A_MAX + 1] = {
 	[MQ_A_PENDING]		= { .type = NLA_U64 },
 	[MQ_A_LAG]		= { .type = NLA_U64 },
 	[MQ_A_MEMBERS]		= { .type = NLA_U32 },
+	[MQ_A_ACKS]		= { .type = NLA_U32 },
+	[MQ_A_ACK_TIMEOUT_MS]	= { .type = NLA_U32 },
+	[MQ_A_DURABLE_OFFSET]	= { .type = NLA_U64 },
+	[MQ_A_REPLICATED_OFFSET] = { .type = NLA_U64 },
+	[MQ_A_PERSISTER]	= { .type = NLA_U32 },
 };
 
 /* libnl's error codes for what failed on our side of the socket. */
@@ -348,6 +353,8 @@ static const struct {
 	FIELD(MQ_TOPIC_SET_UID, MQ_A_UID, uid),
 	FIELD(MQ_TOPIC_SET_GID, MQ_A_GID, gid),
 	FIELD(MQ_TOPIC_SET_FULL_POLICY, MQ_A_FULL_POLICY, full_policy),
+	FIELD(MQ_TOPIC_SET_ACKS, MQ_A_ACKS, acks),
+	FIELD(MQ_TOPIC_SET_ACK_TIMEOUT, MQ_A_ACK_TIMEOUT_MS, ack_timeout_ms),
 #undef FIELD
 };
 
@@ -451,8 +458,13 @@ static int topic_get_parse(struct nlattr **tb, void *arg)
 	return ret;
 }
 
-int mq_admin_topic_get(struct mq_admin *admin, const char *name,
-		       struct mq_topic_config *cfg)
+/* The default version (LIBMQ_3): the whole struct mq_topic_config. */
+int mq_admin_topic_get_3(struct mq_admin *admin, const char *name,
+			 struct mq_topic_config *cfg);
+__asm__(".symver mq_admin_topic_get_3, mq_admin_topic_get@@LIBMQ_3");
+
+int mq_admin_topic_get_3(struct mq_admin *admin, const char *name,
+			 struct mq_topic_config *cfg)
 {
 	struct topic_get get = { .cfg = cfg };
 	struct nl_msg *msg;
@@ -470,6 +482,34 @@ int mq_admin_topic_get(struct mq_admin *admin, const char *name,
 	if (!ret && !get.found)
 		ret = -EPROTO;	/* acked without a reply */
 	return ret;
+}
+
+/*
+ * mq_admin_topic_get@LIBMQ_1, for programs built when struct
+ * mq_topic_config ended with full_policy: it fills no more than that.
+ * The other functions either read only the fields whose set bit the
+ * caller gave, or hand out a struct of their own, so they need no
+ * second version.
+ */
+#define TOPIC_CONFIG_SIZE_1	offsetof(struct mq_topic_config, acks)
+#define TOPIC_SET_ALL_1		(MQ_TOPIC_SET_FULL_POLICY * 2 - 1)
+
+int mq_admin_topic_get_1(struct mq_admin *admin, const char *name,
+			 struct mq_topic_config *cfg);
+__asm__(".symver mq_admin_topic_get_1, mq_admin_topic_get@LIBMQ_1");
+
+int mq_admin_topic_get_1(struct mq_admin *admin, const char *name,
+			 struct mq_topic_config *cfg)
+{
+	struct mq_topic_config full;
+	int ret;
+
+	ret = mq_admin_topic_get_3(admin, name, &full);
+	if (ret)
+		return ret;
+	full.set &= TOPIC_SET_ALL_1;
+	memcpy(cfg, &full, TOPIC_CONFIG_SIZE_1);
+	return 0;
 }
 
 struct topic_list {
@@ -534,6 +574,9 @@ static int queue_list_parse(struct nlattr **tb, void *arg)
 	st.drops = get_u64(tb[MQ_A_DROPS]);
 	st.readers = get_u32(tb[MQ_A_READERS]);
 	st.writers = get_u32(tb[MQ_A_WRITERS]);
+	st.durable_offset = get_u64(tb[MQ_A_DURABLE_OFFSET]);
+	st.replicated_offset = get_u64(tb[MQ_A_REPLICATED_OFFSET]);
+	st.persister = get_u32(tb[MQ_A_PERSISTER]);
 	return list->cb(&st, list->arg);
 }
 

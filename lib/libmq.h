@@ -30,8 +30,14 @@ struct mq_admin;
 #define MQ_TOPIC_SET_UID		(1U << 4)
 #define MQ_TOPIC_SET_GID		(1U << 5)
 #define MQ_TOPIC_SET_FULL_POLICY	(1U << 6)
-#define MQ_TOPIC_SET_ALL		((1U << 7) - 1)	/* others: -EINVAL */
+#define MQ_TOPIC_SET_ACKS		(1U << 7)	/* LIBMQ_3 */
+#define MQ_TOPIC_SET_ACK_TIMEOUT	(1U << 8)	/* LIBMQ_3 */
+#define MQ_TOPIC_SET_ALL		((1U << 9) - 1)	/* others: -EINVAL */
 
+/*
+ * Fields are only ever added at the end, with a set bit each: a program
+ * built against an older libmq.h keeps working with this library.
+ */
 struct mq_topic_config {
 	char name[MQ_NAME_MAX];
 	uint32_t set;		/* MQ_TOPIC_SET_*: fields given; unset ones take defaults */
@@ -42,6 +48,8 @@ struct mq_topic_config {
 	uint32_t uid;
 	uint32_t gid;
 	uint32_t full_policy;	/* enum mq_full_policy */
+	uint32_t acks;		/* enum mq_acks */
+	uint32_t ack_timeout_ms;
 };
 
 struct mq_queue_stats {
@@ -56,6 +64,10 @@ struct mq_queue_stats {
 	uint64_t drops;
 	uint32_t readers;
 	uint32_t writers;
+	/* What the queue's persister reported, and whether one is attached. */
+	uint64_t durable_offset;
+	uint64_t replicated_offset;
+	uint32_t persister;
 };
 
 /* A consumer group on one queue, as GROUP_GET reports it. */

@@ -10,8 +10,7 @@
  *                records; prints "read OFFSET BYTES", OFFSET the one the
  *                position says it got (in record mode the last)
  *   rewrite      write(2) back what the last read returned, in one call:
- *                in record mode, its records as one batch (before any
- *                read, an empty write)
+ *                in record mode, its records as one batch
  *   seek:N       lseek(2) to offset N
  *   mode:record, mode:message
  *                MQ_IOC_SET_MODE

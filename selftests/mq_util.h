@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -94,6 +95,18 @@ static inline void mqt_set_policy(struct mq_topic_config *cfg, uint32_t policy)
 {
 	cfg->full_policy = policy;
 	cfg->set |= MQ_TOPIC_SET_FULL_POLICY;
+}
+
+/* acks (enum mq_acks), and the ack timeout unless @timeout_ms is 0. */
+static inline void mqt_set_acks(struct mq_topic_config *cfg, uint32_t acks,
+				uint32_t timeout_ms)
+{
+	cfg->acks = acks;
+	cfg->set |= MQ_TOPIC_SET_ACKS;
+	if (timeout_ms) {
+		cfg->ack_timeout_ms = timeout_ms;
+		cfg->set |= MQ_TOPIC_SET_ACK_TIMEOUT;
+	}
 }
 
 static inline void mqt_set_owner(struct mq_topic_config *cfg, uint32_t mode,
@@ -302,6 +315,27 @@ static inline long mqt_fill(int fd, size_t len, long limit)
 	if (fcntl(fd, F_SETFL, fl))
 		return -errno;
 	return ret;
+}
+
+/* MQ_IOC_PERSIST_ATTACH: @fd becomes its queue's persister; 0 or -errno. */
+static inline int mqt_persist_attach(int fd)
+{
+	struct mq_persist_attach a = { .size = sizeof(a) };
+
+	return ioctl(fd, MQ_IOC_PERSIST_ATTACH, &a) ? -errno : 0;
+}
+
+/* MQ_IOC_PERSIST_REPORT from @fd: 0 or -errno. */
+static inline int mqt_persist_report(int fd, uint64_t durable,
+				     uint64_t replicated)
+{
+	struct mq_persist_report r = {
+		.size = sizeof(r),
+		.durable_off = durable,
+		.replicated_off = replicated,
+	};
+
+	return ioctl(fd, MQ_IOC_PERSIST_REPORT, &r) ? -errno : 0;
 }
 
 /* Bytes a message of @len bytes takes in the ring: its padded record. */

@@ -98,7 +98,7 @@ cases() {
 	usage queue_show_option 'unknown option "-x", try "mqctl queue help"' queue show -x
 	usage unknown_keyword 'unknown keyword "colour", try "mqctl topic help"' \
 		topic add ${P}x colour red
-	for k in queues ring-size max-msg mode uid gid policy; do
+	for k in queues ring-size max-msg mode uid gid policy acks ack-timeout; do
 		usage "missing_$k" "missing value for \"$k\"" topic add ${P}x $k
 	done
 	usage duplicate_keyword 'duplicate keyword "queues"' topic add ${P}x queues 1 queues 2
@@ -132,6 +132,17 @@ cases() {
 		usage "policy_'$v'" "invalid policy \"$v\": expected \"block\" or \"drop\"" \
 			topic add ${P}x policy "$v"
 	done
+	for v in 2 ALL -1 one leader ''; do
+		usage "acks_'$v'" "invalid acks \"$v\": expected \"0\", \"1\" or \"all\"" \
+			topic add ${P}x acks "$v"
+	done
+	for v in 1s 1.5 -1 0x10 ''; do
+		usage "ack_timeout_'$v'" \
+			"invalid ack-timeout \"$v\": not a number of milliseconds" \
+			topic add ${P}x ack-timeout "$v"
+	done
+	usage ack_timeout_too_big 'invalid ack-timeout "4294967296": out of range' \
+		topic add ${P}x ack-timeout 4294967296
 	long=$(printf "${P}%060d" 0)
 	usage name_too_long "invalid topic name \"$long\": longer than 63 bytes" topic add "$long"
 	usage del_name_too_long "invalid topic name \"$long\": longer than 63 bytes" topic del "$long"
@@ -139,26 +150,27 @@ cases() {
 
 	# ---- topic add, show, del ----
 	expect add_defaults 0 "" "" topic add ${P}a
-	expect show_defaults 0 "${P}a queues 1 ring-size 1M max-msg 64K mode 0600 uid 0 gid 0 policy block" \
+	expect show_defaults 0 "${P}a queues 1 ring-size 1M max-msg 64K mode 0600 uid 0 gid 0 policy block acks 0 ack-timeout 30000" \
 		"" topic show ${P}a
 	expect add_everything 0 "" "" topic add ${P}b queues 3 ring-size 64K max-msg 1K \
-		mode 640 uid nobody gid nogroup policy drop
-	line_b="${P}b queues 3 ring-size 64K max-msg 1K mode 0640 uid $nobody_uid gid $nogroup_gid policy drop"
+		mode 640 uid nobody gid nogroup policy drop acks 0 ack-timeout 1500
+	line_b="${P}b queues 3 ring-size 64K max-msg 1K mode 0640 uid $nobody_uid gid $nogroup_gid policy drop acks 0 ack-timeout 1500"
 	expect show_everything 0 "$line_b" "" topic show ${P}b
 	ktap_check nodes_made "/dev/mq/${P}b/{0,1,2} are not 0640 nobody:nogroup, or /3 exists" \
 		test "$(stat -c '%F %a %u %g' /dev/mq/${P}b/0 /dev/mq/${P}b/1 /dev/mq/${P}b/2 | sort -u)" = \
 		"character special file 640 $nobody_uid $nogroup_gid" -a ! -e /dev/mq/${P}b/3
 	expect add_numeric_ids 0 "" "" topic add ${P}c uid 1 gid 2 mode 0604 ring-size 4096
 	expect show_small_ring 0 \
-		"${P}c queues 1 ring-size 4K max-msg $((4096 / 2 - 64)) mode 0604 uid 1 gid 2 policy block" \
+		"${P}c queues 1 ring-size 4K max-msg $((4096 / 2 - 64)) mode 0604 uid 1 gid 2 policy block acks 0 ack-timeout 30000" \
 		"" topic show ${P}c
-	expect add_lowercase_suffix 0 "" "" topic add ${P}d ring-size 2m max-msg 3k
+	expect add_lowercase_suffix 0 "" "" topic add ${P}d ring-size 2m max-msg 3k acks 1
 	expect show_lowercase_suffix 0 \
-		"${P}d queues 1 ring-size 2M max-msg 3K mode 0600 uid 0 gid 0 policy block" \
+		"${P}d queues 1 ring-size 2M max-msg 3K mode 0600 uid 0 gid 0 policy block acks 1 ack-timeout 30000" \
 		"" topic show ${P}d
-	expect add_plain_bytes 0 "" "" topic add ${P}e ring-size 8192 max-msg 1000
+	expect add_plain_bytes 0 "" "" topic add ${P}e ring-size 8192 max-msg 1000 ack-timeout 1 \
+		acks all
 	expect show_plain_bytes 0 \
-		"${P}e queues 1 ring-size 8K max-msg 1000 mode 0600 uid 0 gid 0 policy block" \
+		"${P}e queues 1 ring-size 8K max-msg 1000 mode 0600 uid 0 gid 0 policy block acks all ack-timeout 1" \
 		"" topic show ${P}e
 	# A show line is topic add's own syntax.
 	mq topic show ${P}b
@@ -172,10 +184,13 @@ cases() {
 		"$(grep -cx "$line_b" <<<"$out")" = 1
 
 	# ---- JSON ----
-	json_b="[{\"name\":\"${P}b\",\"queues\":3,\"ring_size\":65536,\"max_msg\":1024,\"mode\":$((8#640)),\"uid\":$nobody_uid,\"gid\":$nogroup_gid,\"policy\":\"drop\"}]"
+	json_b="[{\"name\":\"${P}b\",\"queues\":3,\"ring_size\":65536,\"max_msg\":1024,\"mode\":$((8#640)),\"uid\":$nobody_uid,\"gid\":$nogroup_gid,\"policy\":\"drop\",\"acks\":\"0\",\"ack_timeout_ms\":1500}]"
 	expect json_show_one 0 "$json_b" "" -j topic show ${P}b
 	expect json_show_one_after 0 "$json_b" "" topic show ${P}b -j
 	expect json_long_option 0 "$json_b" "" --json topic show ${P}b
+	expect json_acks_all 0 \
+		"[{\"name\":\"${P}e\",\"queues\":1,\"ring_size\":8192,\"max_msg\":1000,\"mode\":384,\"uid\":0,\"gid\":0,\"policy\":\"block\",\"acks\":\"all\",\"ack_timeout_ms\":1}]" \
+		"" -j topic show ${P}e
 	mq -j topic show
 	ktap_check json_show_all "-j topic show: not a JSON list of 6 of ours: $out" \
 		test "$rc" = 0 -a "$(python3 -c 'import json, sys
@@ -183,21 +198,30 @@ print(sum(t["name"].startswith(sys.argv[1]) for t in json.load(sys.stdin)))' "$P
 
 	# ---- queue show ----
 	expect queue_show_topic 0 "$(for q in 0 1 2; do
-		echo "${P}b/$q first 0 next 0 bytes-in 0 bytes-out 0 msgs-in 0 msgs-out 0 drops 0 readers 0 writers 0"
+		echo "${P}b/$q first 0 next 0 bytes-in 0 bytes-out 0 msgs-in 0 msgs-out 0 drops 0 readers 0 writers 0 durable 0 replicated 0 persister 0"
 	done)" "" queue show ${P}b
 	printf hello >/dev/mq/${P}b/1
 	exec 3</dev/mq/${P}b/2 4<>/dev/mq/${P}b/2
 	expect queue_show_counters 0 "$(
-		echo "${P}b/0 first 0 next 0 bytes-in 0 bytes-out 0 msgs-in 0 msgs-out 0 drops 0 readers 0 writers 0"
-		echo "${P}b/1 first 0 next 1 bytes-in 5 bytes-out 0 msgs-in 1 msgs-out 0 drops 0 readers 0 writers 0"
-		echo "${P}b/2 first 0 next 0 bytes-in 0 bytes-out 0 msgs-in 0 msgs-out 0 drops 0 readers 2 writers 1")" \
+		echo "${P}b/0 first 0 next 0 bytes-in 0 bytes-out 0 msgs-in 0 msgs-out 0 drops 0 readers 0 writers 0 durable 0 replicated 0 persister 0"
+		echo "${P}b/1 first 0 next 1 bytes-in 5 bytes-out 0 msgs-in 1 msgs-out 0 drops 0 readers 0 writers 0 durable 0 replicated 0 persister 0"
+		echo "${P}b/2 first 0 next 0 bytes-in 0 bytes-out 0 msgs-in 0 msgs-out 0 drops 0 readers 2 writers 1 durable 0 replicated 0 persister 0")" \
 		"" queue show ${P}b
 	exec 3<&- 4<&-
+	# acks 1 and no mqd attached: a write fails at once, appending nothing.
+	( printf hello >/dev/mq/${P}d/0 ) 2>"$tmp/err"
+	rc=$?
+	ktap_check acks_without_persister "rc $rc, stderr '$(cat "$tmp/err")'" \
+		test "$rc" != 0 -a "$(grep -c 'Transport endpoint is not connected' "$tmp/err")" = 1
+	expect queue_show_acks_appended_nothing 0 \
+		"${P}d/0 first 0 next 0 bytes-in 0 bytes-out 0 msgs-in 0 msgs-out 0 drops 0 readers 0 writers 0 durable 0 replicated 0 persister 0" \
+		"" queue show ${P}d
 	mq -j queue show ${P}b
 	ktap_check queue_show_json "-j queue show: $out" test "$rc" = 0 -a \
 		"$(python3 -c 'import json, sys
 q = json.load(sys.stdin)
-print(len(q), q[1]["queue"], q[1]["msgs_in"], q[1]["bytes_in"], q[1]["next_offset"], q[2]["readers"])' <<<"$out")" = "3 1 1 5 1 0"
+print(len(q), q[1]["queue"], q[1]["msgs_in"], q[1]["bytes_in"], q[1]["next_offset"], q[2]["readers"],
+      q[1]["durable_offset"], q[1]["replicated_offset"], q[1]["persister"])' <<<"$out")" = "3 1 1 5 1 0 0 0 0"
 	mq queue show
 	ktap_check queue_show_all "queue show: rc $rc, stdout '$out'" \
 		test "$rc" = 0 -a "$(grep -c "^$P" <<<"$out")" = 10
@@ -222,7 +246,8 @@ print(len(q), q[1]["queue"], q[1]["msgs_in"], q[1]["bytes_in"], q[1]["next_offse
 	# EINVAL comes with the kernel's reason.
 	for args in "bad/name" "${P}x queues 0" "${P}x queues 1025" "${P}x ring-size 5000" \
 		    "${P}x ring-size 2K" "${P}x ring-size 2G" "${P}x max-msg 1G" \
-		    "${P}x max-msg 0" "${P}x mode 1000" "${P}x mode 0" "control" ".."; do
+		    "${P}x max-msg 0" "${P}x mode 1000" "${P}x mode 0" "${P}x ack-timeout 0" \
+		    "${P}x ack-timeout 3600001" "control" ".."; do
 		# shellcheck disable=SC2086
 		expect_re "einval_${args// /_}" 2 \
 			"^mqctl: cannot add topic ${args%% *}: Invalid argument: .+$" topic add $args

@@ -8,11 +8,14 @@
  * with libnl and read back from the raw socket, so that neither libmq nor
  * libnl can hide what the kernel answered.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <grp.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,6 +343,8 @@ TEST_F(nl, new_defaults)
 	EXPECT_EQ(0, cfg.uid);
 	EXPECT_EQ(0, cfg.gid);
 	EXPECT_EQ(MQ_FULL_BLOCK, cfg.full_policy);
+	EXPECT_EQ(MQ_ACKS_NONE, cfg.acks);
+	EXPECT_EQ(MQ_ACK_TIMEOUT_MS_DEFAULT, cfg.ack_timeout_ms);
 
 	ASSERT_EQ(0, node_stat(name, 0, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
@@ -370,6 +375,8 @@ TEST_F(nl, new_every_attribute)
 	cfg.uid = NOBODY;
 	cfg.gid = NOBODY - 1;
 	cfg.full_policy = MQ_FULL_DROP;
+	cfg.acks = MQ_ACKS_ALL;
+	cfg.ack_timeout_ms = 1234;
 	ASSERT_EQ(0, mq_admin_topic_add(self->admin, &cfg));
 	ASSERT_EQ(0, mq_admin_topic_get(self->admin, name, &got));
 	EXPECT_EQ(0, memcmp(&cfg, &got, sizeof(cfg)));
@@ -448,6 +455,10 @@ static const struct bad_attr {
 	{ "uid as u8", MQ_A_UID, 1, 0 },
 	{ "gid as u64", MQ_A_GID, 8, 0 },
 	{ "policy as u8", MQ_A_FULL_POLICY, 1, MQ_FULL_DROP },
+	{ "acks as u8", MQ_A_ACKS, 1, MQ_ACKS_LEADER },
+	{ "acks as u64", MQ_A_ACKS, 8, MQ_ACKS_LEADER },
+	{ "ack timeout as u16", MQ_A_ACK_TIMEOUT_MS, 2, 100 },
+	{ "ack timeout as u64", MQ_A_ACK_TIMEOUT_MS, 8, 100 },
 	{ "empty queues", MQ_A_QUEUES, 0, 0 },
 };
 
@@ -571,7 +582,8 @@ TEST_F(nl, kernel_only_attributes)
 	static const int types[] = {
 		MQ_A_PAD, MQ_A_QUEUE, MQ_A_FIRST_OFFSET, MQ_A_NEXT_OFFSET,
 		MQ_A_BYTES_IN, MQ_A_BYTES_OUT, MQ_A_MSGS_IN, MQ_A_MSGS_OUT,
-		MQ_A_DROPS, MQ_A_READERS, MQ_A_WRITERS,
+		MQ_A_DROPS, MQ_A_READERS, MQ_A_WRITERS, MQ_A_DURABLE_OFFSET,
+		MQ_A_REPLICATED_OFFSET, MQ_A_PERSISTER,
 	};
 	const char *name = PREFIX "reported";
 	struct mq_topic_config cfg;
@@ -581,7 +593,8 @@ TEST_F(nl, kernel_only_attributes)
 		struct nl_msg *msg;
 		char what[64];
 		int len = types[t] == MQ_A_QUEUE || types[t] == MQ_A_READERS ||
-			  types[t] == MQ_A_WRITERS ? 4 : 8;
+			  types[t] == MQ_A_WRITERS ||
+			  types[t] == MQ_A_PERSISTER ? 4 : 8;
 
 		snprintf(what, sizeof(what), "TOPIC_NEW with attribute %d",
 			 types[t]);
@@ -742,6 +755,12 @@ static const struct bad_attr out_of_range[] = {
 	{ "mode U32_MAX", MQ_A_MODE, 4, UINT32_MAX },
 	{ "policy __MQ_FULL_MAX", MQ_A_FULL_POLICY, 4, __MQ_FULL_MAX },
 	{ "policy U32_MAX", MQ_A_FULL_POLICY, 4, UINT32_MAX },
+	{ "acks __MQ_ACKS_MAX", MQ_A_ACKS, 4, __MQ_ACKS_MAX },
+	{ "acks U32_MAX", MQ_A_ACKS, 4, UINT32_MAX },
+	{ "ack timeout 0", MQ_A_ACK_TIMEOUT_MS, 4, 0 },
+	{ "ack timeout MAX + 1", MQ_A_ACK_TIMEOUT_MS, 4,
+	  MQ_ACK_TIMEOUT_MS_MAX + 1 },
+	{ "ack timeout U32_MAX", MQ_A_ACK_TIMEOUT_MS, 4, UINT32_MAX },
 };
 
 TEST_F(nl, values_out_of_range)
@@ -771,18 +790,25 @@ TEST_F(nl, values_at_the_edges)
 	struct {
 		uint32_t set, queues, max_msg, mode, policy;
 		uint64_t ring;
+		uint32_t acks, timeout;
 	} edges[] = {
 		{ MQ_TOPIC_SET_QUEUES | MQ_TOPIC_SET_RING_SIZE, MQ_QUEUES_MAX,
-		  0, 0, 0, MQ_RING_SIZE_MIN },
+		  0, 0, 0, MQ_RING_SIZE_MIN, 0, 0 },
 		{ MQ_TOPIC_SET_RING_SIZE | MQ_TOPIC_SET_MAX_MSG_SIZE, 0,
-		  largest_msg(MQ_RING_SIZE_MIN), 0, 0, MQ_RING_SIZE_MIN },
+		  largest_msg(MQ_RING_SIZE_MIN), 0, 0, MQ_RING_SIZE_MIN, 0, 0 },
 		{ MQ_TOPIC_SET_MAX_MSG_SIZE, 0,
-		  largest_msg(MQ_RING_SIZE_DEFAULT), 0, 0, 0 },
-		{ MQ_TOPIC_SET_MAX_MSG_SIZE, 0, 1, 0, 0, 0 },
-		{ MQ_TOPIC_SET_MODE, 0, 0, 0777, 0, 0 },
-		{ MQ_TOPIC_SET_MODE, 0, 0, 1, 0, 0 },
-		{ MQ_TOPIC_SET_FULL_POLICY, 0, 0, 0, MQ_FULL_DROP, 0 },
-		{ MQ_TOPIC_SET_RING_SIZE, 0, 0, 0, 0, MQ_RING_SIZE_MIN * 2 },
+		  largest_msg(MQ_RING_SIZE_DEFAULT), 0, 0, 0, 0, 0 },
+		{ MQ_TOPIC_SET_MAX_MSG_SIZE, 0, 1, 0, 0, 0, 0, 0 },
+		{ MQ_TOPIC_SET_MODE, 0, 0, 0777, 0, 0, 0, 0 },
+		{ MQ_TOPIC_SET_MODE, 0, 0, 1, 0, 0, 0, 0 },
+		{ MQ_TOPIC_SET_FULL_POLICY, 0, 0, 0, MQ_FULL_DROP, 0, 0, 0 },
+		{ MQ_TOPIC_SET_RING_SIZE, 0, 0, 0, 0, MQ_RING_SIZE_MIN * 2, 0, 0 },
+		{ MQ_TOPIC_SET_ACKS, 0, 0, 0, 0, 0, MQ_ACKS_ALL, 0 },
+		{ MQ_TOPIC_SET_ACKS, 0, 0, 0, 0, 0, MQ_ACKS_LEADER, 0 },
+		{ MQ_TOPIC_SET_ACK_TIMEOUT, 0, 0, 0, 0, 0, 0,
+		  MQ_ACK_TIMEOUT_MS_MIN },
+		{ MQ_TOPIC_SET_ACK_TIMEOUT, 0, 0, 0, 0, 0, 0,
+		  MQ_ACK_TIMEOUT_MS_MAX },
 	};
 
 	for (i = 0; i < ARRAY_SIZE(edges); i++) {
@@ -793,6 +819,8 @@ TEST_F(nl, values_at_the_edges)
 		cfg.max_msg_size = edges[i].max_msg;
 		cfg.mode = edges[i].mode;
 		cfg.full_policy = edges[i].policy;
+		cfg.acks = edges[i].acks;
+		cfg.ack_timeout_ms = edges[i].timeout;
 		ASSERT_EQ(0, mq_admin_topic_add(self->admin, &cfg))
 			TH_LOG("edge %u: %s", i, mq_admin_error(self->admin));
 		ASSERT_EQ(0, mq_admin_topic_get(self->admin, name, &got));
@@ -812,6 +840,10 @@ TEST_F(nl, values_at_the_edges)
 		}
 		if (cfg.set & MQ_TOPIC_SET_FULL_POLICY)
 			EXPECT_EQ(cfg.full_policy, got.full_policy);
+		if (cfg.set & MQ_TOPIC_SET_ACKS)
+			EXPECT_EQ(cfg.acks, got.acks);
+		if (cfg.set & MQ_TOPIC_SET_ACK_TIMEOUT)
+			EXPECT_EQ(cfg.ack_timeout_ms, got.ack_timeout_ms);
 		ASSERT_EQ(0, mq_admin_topic_del(self->admin, name));
 	}
 	/* One byte more than the ring allows. */
@@ -951,6 +983,9 @@ TEST_F(nl, queue_dump)
 		EXPECT_EQ(0, q.st[i].drops);
 		EXPECT_EQ(0, q.st[i].readers);
 		EXPECT_EQ(0, q.st[i].writers);
+		EXPECT_EQ(0, q.st[i].durable_offset);
+		EXPECT_EQ(0, q.st[i].replicated_offset);
+		EXPECT_EQ(0, q.st[i].persister);
 	}
 
 	/* Unfiltered: the other topic's queue too. */
@@ -1189,6 +1224,8 @@ TEST_F(nl, events)
 	cfg.uid = 1;
 	cfg.gid = 2;
 	cfg.full_policy = MQ_FULL_DROP;
+	cfg.acks = MQ_ACKS_LEADER;
+	cfg.ack_timeout_ms = 500;
 	ASSERT_EQ(0, mq_admin_topic_add(self->admin, &cfg));
 	ASSERT_EQ(MQ_CMD_TOPIC_NEW, next_event(ev, self->raw.family, buf,
 					       sizeof(buf), tb));
@@ -1200,6 +1237,8 @@ TEST_F(nl, events)
 	EXPECT_TRUE(has_u32(tb, MQ_A_UID, 1));
 	EXPECT_TRUE(has_u32(tb, MQ_A_GID, 2));
 	EXPECT_TRUE(has_u32(tb, MQ_A_FULL_POLICY, MQ_FULL_DROP));
+	EXPECT_TRUE(has_u32(tb, MQ_A_ACKS, MQ_ACKS_LEADER));
+	EXPECT_TRUE(has_u32(tb, MQ_A_ACK_TIMEOUT_MS, 500));
 
 	/* Failures announce nothing: the next event is the deletion. */
 	EXPECT_EQ(-EEXIST, mq_admin_topic_add(self->admin, &cfg));
@@ -1220,7 +1259,80 @@ TEST_F(nl, events)
 	EXPECT_TRUE(has_u32(tb, MQ_A_UID, 1));
 	EXPECT_TRUE(has_u32(tb, MQ_A_GID, 2));
 	EXPECT_TRUE(has_u32(tb, MQ_A_FULL_POLICY, MQ_FULL_DROP));
+	EXPECT_TRUE(has_u32(tb, MQ_A_ACKS, MQ_ACKS_LEADER));
+	EXPECT_TRUE(has_u32(tb, MQ_A_ACK_TIMEOUT_MS, 500));
 	nl_socket_free(ev);
+}
+
+/* ---- libmq's versions ---- */
+
+typedef int (*topic_get_fn)(struct mq_admin *admin, const char *name,
+			    struct mq_topic_config *cfg);
+
+/*
+ * libmq.so.1 keeps mq_admin_topic_get@LIBMQ_1 for programs built when
+ * struct mq_topic_config ended with full_policy: it fills that much, and
+ * not one byte more; the default version fills everything.
+ */
+TEST_F(nl, libmq_1_topic_get_fills_the_old_struct)
+{
+	const size_t old = offsetof(struct mq_topic_config, acks);
+	int (*open_so)(struct mq_admin **adminp);
+	void (*close_so)(struct mq_admin *admin);
+	const char *name = PREFIX "v1";
+	unsigned char buf[sizeof(struct mq_topic_config)];
+	struct mq_topic_config cfg, *got = (void *)buf;
+	topic_get_fn get1, get3;
+	struct mq_admin *admin;
+	char path[4096];
+	ssize_t len;
+	size_t i;
+	void *h;
+
+	/* The library next to this test's tree: ../lib from its folder. */
+	len = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	ASSERT_LT(0, len);
+	path[len] = '\0';
+	snprintf(path + strlen(dirname(path)), sizeof(path) - strlen(path),
+		 "/../lib/libmq.so.1");
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	ASSERT_NE(NULL, h) TH_LOG("%s", dlerror());
+	get1 = (topic_get_fn)dlvsym(h, "mq_admin_topic_get", "LIBMQ_1");
+	get3 = (topic_get_fn)dlvsym(h, "mq_admin_topic_get", "LIBMQ_3");
+	open_so = (int (*)(struct mq_admin **))dlsym(h, "mq_admin_open");
+	close_so = (void (*)(struct mq_admin *))dlsym(h, "mq_admin_close");
+	ASSERT_NE(NULL, get1);
+	ASSERT_NE(NULL, get3);
+	ASSERT_NE(NULL, open_so);
+	ASSERT_NE(NULL, close_so);
+	EXPECT_NE(get1, get3);
+	ASSERT_EQ(0, open_so(&admin));
+
+	config(&cfg, name);
+	cfg.set = MQ_TOPIC_SET_QUEUES | MQ_TOPIC_SET_ACKS |
+		  MQ_TOPIC_SET_ACK_TIMEOUT;
+	cfg.queues = 2;
+	cfg.acks = MQ_ACKS_ALL;
+	cfg.ack_timeout_ms = 777;
+	ASSERT_EQ(0, mq_admin_topic_add(self->admin, &cfg));
+
+	memset(buf, 0xa5, sizeof(buf));
+	ASSERT_EQ(0, get1(admin, name, got));
+	EXPECT_STREQ(name, got->name);
+	EXPECT_EQ(MQ_TOPIC_SET_FULL_POLICY * 2 - 1, got->set);
+	EXPECT_EQ(2, got->queues);
+	EXPECT_EQ(MQ_FULL_BLOCK, got->full_policy);
+	for (i = old; i < sizeof(buf); i++)
+		EXPECT_EQ(0xa5, buf[i]) TH_LOG("byte %zu written", i);
+
+	memset(buf, 0xa5, sizeof(buf));
+	ASSERT_EQ(0, get3(admin, name, got));
+	EXPECT_EQ(MQ_TOPIC_SET_ALL, got->set);
+	EXPECT_EQ(2, got->queues);
+	EXPECT_EQ(MQ_ACKS_ALL, got->acks);
+	EXPECT_EQ(777, got->ack_timeout_ms);
+	close_so(admin);
+	dlclose(h);
 }
 
 /* ---- nothing left behind ---- */

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -806,6 +807,96 @@ TEST_F(rec, splice_bad_record)
 	ASSERT_EQ((ssize_t)s2, write(p[1], self->buf, s2));
 	EXPECT_EQ((ssize_t)s2, splice(p[0], NULL, self->w, NULL, s2, 0));
 	EXPECT_EQ(next + 2, mqt_next(self->w));
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A persister for the acks test: reads records, reports each batch. */
+struct rec_persister {
+	int fd;
+	uint64_t n;	/* records to persist */
+	long err;
+};
+
+static void *rec_persister(void *arg)
+{
+	struct rec_persister *ps = arg;
+	char *buf = malloc(BIG);
+	uint64_t off = 0;
+	long len, k;
+
+	if (!buf) {
+		ps->err = -ENOMEM;
+		return NULL;
+	}
+	while (off < ps->n) {
+		len = mqt_read(ps->fd, buf, BIG);
+		k = len > 0 ? recs_check(buf, len, &off) : -1;
+		if (k <= 0) {
+			ps->err = len < 0 ? len : -EBADMSG;
+			break;
+		}
+		ps->err = mqt_persist_report(ps->fd, off, 0);
+		if (ps->err)
+			break;
+	}
+	free(buf);
+	return NULL;
+}
+
+/*
+ * acks=1 in record mode: a write or a splice with no persister fails at
+ * once and appends nothing; with one, each returns once its records are
+ * durable, one wait per call.
+ */
+TEST_F(rec, acks)
+{
+	struct rec_persister ps = { .n = 30 };
+	struct mq_topic_config want;
+	struct mq_queue_stats st;
+	size_t len = 0, half;
+	pthread_t t;
+	int p[2];
+
+	mqt_topic_init(&want, "recacks");
+	mqt_set_acks(&want, MQ_ACKS_LEADER, 0);
+	ASSERT_EQ(0, mqt_topic_add(&want));
+	self->made = true;
+	ASSERT_EQ(0, mqt_topic_get(want.name, &self->cfg));
+	self->w = mqt_open(self->cfg.name, 0, O_WRONLY);
+	ASSERT_LE(0, self->w);
+	ASSERT_EQ(0, set_mode(self->w, MQ_MODE_RECORD));
+	for (int i = 0; i < 30; i++)
+		len += rec_nth(self->buf + len, i);
+	for (half = 0; half < len / 2;)
+		half += MQ_RECORD_ALIGN(((struct mq_record *)
+					 (self->buf + half))->len);
+	ASSERT_EQ(0, pipe(p));
+
+	EXPECT_EQ(-ENOTCONN, mqt_write(self->w, self->buf, half));
+	ASSERT_EQ((ssize_t)(len - half), write(p[1], self->buf + half,
+						len - half));
+	EXPECT_EQ(-1, splice(p[0], NULL, self->w, NULL, len - half, 0));
+	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_EQ(0, mqt_next(self->w));
+
+	ps.fd = mqt_open(self->cfg.name, 0, O_RDONLY);
+	ASSERT_LE(0, ps.fd);
+	ASSERT_EQ(0, set_mode(ps.fd, MQ_MODE_RECORD));
+	ASSERT_EQ(0, mqt_persist_attach(ps.fd));
+	ASSERT_EQ(0, pthread_create(&t, NULL, rec_persister, &ps));
+	EXPECT_EQ((long)half, mqt_write(self->w, self->buf, half));
+	ASSERT_EQ(0, mqt_queue_stats(self->cfg.name, 0, &st));
+	EXPECT_LE(st.next_offset, st.durable_offset);
+	/* The stream still waits in the pipe; now it goes in. */
+	EXPECT_EQ((ssize_t)(len - half),
+		  splice(p[0], NULL, self->w, NULL, len - half, 0));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, ps.err);
+	ASSERT_EQ(0, mqt_queue_stats(self->cfg.name, 0, &st));
+	EXPECT_EQ(30, st.next_offset);
+	EXPECT_EQ(30, st.durable_offset);
+	close(ps.fd);
 	close(p[0]);
 	close(p[1]);
 }

@@ -124,7 +124,8 @@ wake_with() {
 	"$io" "$dev" read >"$out" 2>&1 &
 	reader=$!
 	if wait_blocked $reader "$dev"; then
-		"$io" "$dev" "$@"
+		# A step that failed would leave the reader blocked.
+		"$io" "$dev" "$@" || kill $reader
 	else
 		echo "# the reader did not block in read(2) on $dev" >"$out"
 		kill $reader
@@ -166,11 +167,10 @@ produce "/dev/mq/$topic/0" 7
 # D: a private reader reads offsets 1 and 2 again.
 "$io" "$q1" seek:1 read read >"$tmp/d" 2>&1
 # F: record mode.  A reader waits at the next offset (3), while a
-# record-mode file writes nothing (the first rewrite: an empty batch,
-# which wakes with no record to trace), reads offsets 0 to 2 in one run
-# and writes them back as one batch: they keep their timestamps, land at
-# 3 to 5, and wake the waiting reader once, for the batch's last.
-wake_with "$tmp/f1" "$q1" mode:record rewrite seek:0 read rewrite >"$tmp/f2" 2>&1
+# record-mode file reads offsets 0 to 2 in one run and writes them back
+# as one batch: they keep their timestamps, land at 3 to 5, and wake the
+# waiting reader once, for the batch's last.
+wake_with "$tmp/f1" "$q1" mode:record seek:0 read rewrite >"$tmp/f2" 2>&1
 # E: with a reader holding offset 0 open, 4 KiB fill up: the fourth
 # message (2048 bytes with its header) drops offsets 0 and 1, the fifth
 # offset 2.  1064 bytes each for the others.

@@ -19,6 +19,13 @@ static const char * const policies[] = {
 	[MQ_FULL_DROP]	= "drop",
 };
 
+/* Kafka's spelling of its producer setting acks. */
+static const char * const acks[] = {
+	[MQ_ACKS_NONE]		= "0",
+	[MQ_ACKS_LEADER]	= "1",
+	[MQ_ACKS_ALL]		= "all",
+};
+
 /* Digits of @base only, at least one; *endp is where they stop. */
 static int parse_digits(const char *s, int base, uint64_t *val, char **endp)
 {
@@ -149,4 +156,23 @@ int parse_policy(const char *s, uint32_t *val)
 const char *policy_name(uint32_t policy)
 {
 	return policy < __MQ_FULL_MAX ? policies[policy] : NULL;
+}
+
+int parse_acks(const char *s, uint32_t *val)
+{
+	uint32_t i;
+
+	for (i = 0; i < __MQ_ACKS_MAX; i++) {
+		if (!strcmp(s, acks[i])) {
+			*val = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* NULL for a value this mqctl does not know (a newer kernel's). */
+const char *acks_name(uint32_t value)
+{
+	return value < __MQ_ACKS_MAX ? acks[value] : NULL;
 }

@@ -16,5 +16,7 @@ int parse_uid(const char *s, uint32_t *val);
 int parse_gid(const char *s, uint32_t *val);
 int parse_policy(const char *s, uint32_t *val);
 const char *policy_name(uint32_t policy);
+int parse_acks(const char *s, uint32_t *val);
+const char *acks_name(uint32_t acks);
 
 #endif /* PARSE_H */

@@ -21,8 +21,9 @@ static void show_usage(FILE *f)
 		"\n"
 		"One line per queue: TOPIC/QUEUE, the oldest offset the ring still\n"
 		"holds (first) and the next one to be written (next), bytes and\n"
-		"messages in and out, records dropped, and the files open on it for\n"
-		"reading and for writing.\n",
+		"messages in and out, records dropped, the files open on it for\n"
+		"reading and for writing, the offsets below which its records are\n"
+		"durable and replicated, and whether mqd is attached as its persister.\n",
 		PROG_NAME);
 }
 
@@ -40,10 +41,12 @@ static int print_queue(const struct mq_queue_stats *st, void *arg)
 		       " bytes-in %" PRIu64 " bytes-out %" PRIu64
 		       " msgs-in %" PRIu64 " msgs-out %" PRIu64
 		       " drops %" PRIu64 " readers %" PRIu32
-		       " writers %" PRIu32 "\n",
+		       " writers %" PRIu32 " durable %" PRIu64
+		       " replicated %" PRIu64 " persister %" PRIu32 "\n",
 		       st->topic, st->queue, st->first_offset, st->next_offset,
 		       st->bytes_in, st->bytes_out, st->msgs_in, st->msgs_out,
-		       st->drops, st->readers, st->writers);
+		       st->drops, st->readers, st->writers, st->durable_offset,
+		       st->replicated_offset, st->persister);
 	} else {
 		/* The array opens with its first item: a failure prints nothing. */
 		printf("%s{\"topic\":", p->count ? "," : "[");
@@ -52,10 +55,14 @@ static int print_queue(const struct mq_queue_stats *st, void *arg)
 		       ",\"next_offset\":%" PRIu64 ",\"bytes_in\":%" PRIu64
 		       ",\"bytes_out\":%" PRIu64 ",\"msgs_in\":%" PRIu64
 		       ",\"msgs_out\":%" PRIu64 ",\"drops\":%" PRIu64
-		       ",\"readers\":%" PRIu32 ",\"writers\":%" PRIu32 "}",
+		       ",\"readers\":%" PRIu32 ",\"writers\":%" PRIu32
+		       ",\"durable_offset\":%" PRIu64
+		       ",\"replicated_offset\":%" PRIu64
+		       ",\"persister\":%" PRIu32 "}",
 		       st->queue, st->first_offset, st->next_offset,
 		       st->bytes_in, st->bytes_out, st->msgs_in, st->msgs_out,
-		       st->drops, st->readers, st->writers);
+		       st->drops, st->readers, st->writers, st->durable_offset,
+		       st->replicated_offset, st->persister);
 	}
 	p->count++;
 	return 0;

@@ -4,7 +4,8 @@
  *
  *   mqctl topic add NAME [queues N] [ring-size SIZE] [max-msg SIZE]
  *                        [mode OCTAL] [uid UID|USER] [gid GID|GROUP]
- *                        [policy block|drop]
+ *                        [policy block|drop] [acks 0|1|all]
+ *                        [ack-timeout MS]
  *   mqctl topic del NAME
  *   mqctl [-j] topic show [NAME]
  *
@@ -26,14 +27,17 @@ static void show_usage(FILE *f)
 	fprintf(f,
 		"Usage: %1$s topic add NAME [queues N] [ring-size SIZE] [max-msg SIZE]\n"
 		"                        [mode OCTAL] [uid UID|USER] [gid GID|GROUP]\n"
-		"                        [policy block|drop]\n"
+		"                        [policy block|drop] [acks 0|1|all]\n"
+		"                        [ack-timeout MS]\n"
 		"       %1$s topic del NAME\n"
 		"       %1$s [-j] topic show [NAME]\n"
 		"       %1$s topic help\n"
 		"\n"
 		"SIZE is a number of bytes with an optional K, M or G suffix (powers\n"
 		"of 1024).  Defaults: queues 1, ring-size 1M, max-msg 64K (less if the\n"
-		"ring is too small for it), mode 0600, uid 0, gid 0, policy block.\n",
+		"ring is too small for it), mode 0600, uid 0, gid 0, policy block,\n"
+		"acks 0 (1: a write returns once mqd has made it durable; all: and\n"
+		"replicated), ack-timeout 30000 (milliseconds).\n",
 		PROG_NAME);
 }
 
@@ -78,6 +82,16 @@ static int set_policy(const char *s, struct mq_topic_config *cfg)
 	return parse_policy(s, &cfg->full_policy);
 }
 
+static int set_acks(const char *s, struct mq_topic_config *cfg)
+{
+	return parse_acks(s, &cfg->acks);
+}
+
+static int set_ack_timeout(const char *s, struct mq_topic_config *cfg)
+{
+	return parse_u32(s, &cfg->ack_timeout_ms);
+}
+
 static const struct keyword {
 	const char *name;
 	uint32_t flag;
@@ -100,6 +114,10 @@ static const struct keyword {
 	  .einval = "not a number", .enoent = "no such group" },
 	{ .name = "policy", .flag = MQ_TOPIC_SET_FULL_POLICY,
 	  .set = set_policy, .einval = "expected \"block\" or \"drop\"" },
+	{ .name = "acks", .flag = MQ_TOPIC_SET_ACKS, .set = set_acks,
+	  .einval = "expected \"0\", \"1\" or \"all\"" },
+	{ .name = "ack-timeout", .flag = MQ_TOPIC_SET_ACK_TIMEOUT,
+	  .set = set_ack_timeout, .einval = "not a number of milliseconds" },
 #undef SIZE_EXPECTED
 };
 
@@ -204,7 +222,7 @@ struct printer {
 static void print_text(const struct mq_topic_config *cfg)
 {
 	char size[32];
-	const char *policy;
+	const char *policy, *acks;
 
 	/* The keywords of topic add: a line can be fed back to it. */
 	printf("%s", cfg->name);
@@ -229,12 +247,21 @@ static void print_text(const struct mq_topic_config *cfg)
 		else
 			printf(" policy %" PRIu32, cfg->full_policy);
 	}
+	if (cfg->set & MQ_TOPIC_SET_ACKS) {
+		acks = acks_name(cfg->acks);
+		if (acks)
+			printf(" acks %s", acks);
+		else
+			printf(" acks %" PRIu32, cfg->acks);
+	}
+	if (cfg->set & MQ_TOPIC_SET_ACK_TIMEOUT)
+		printf(" ack-timeout %" PRIu32, cfg->ack_timeout_ms);
 	putchar('\n');
 }
 
 static void print_json(const struct mq_topic_config *cfg)
 {
-	const char *policy;
+	const char *policy, *acks;
 
 	printf("{\"name\":");
 	json_string(stdout, cfg->name);
@@ -257,6 +284,16 @@ static void print_json(const struct mq_topic_config *cfg)
 		else
 			printf(",\"policy\":%" PRIu32, cfg->full_policy);
 	}
+	/* As Kafka's setting, a string: "0", "1" or "all". */
+	if (cfg->set & MQ_TOPIC_SET_ACKS) {
+		acks = acks_name(cfg->acks);
+		if (acks)
+			printf(",\"acks\":\"%s\"", acks);
+		else
+			printf(",\"acks\":%" PRIu32, cfg->acks);
+	}
+	if (cfg->set & MQ_TOPIC_SET_ACK_TIMEOUT)
+		printf(",\"ack_timeout_ms\":%" PRIu32, cfg->ack_timeout_ms);
 	putchar('}');
 }
 

@@ -52,7 +52,10 @@
  *	(pwrite's offset is ignored: every write appends).  When the ring is
  *	full, the topic's full policy applies: MQ_FULL_BLOCK waits (EAGAIN
  *	with O_NONBLOCK or IOCB_NOWAIT) until every open reader has read the
- *	oldest record, MQ_FULL_DROP drops the oldest records at once.
+ *	oldest record, MQ_FULL_DROP drops the oldest records at once; neither
+ *	drops a record the persister has not reported durable (durability,
+ *	below).  On a topic with acks, the write then waits for the record's
+ *	acknowledgment: ENOTCONN, ETIMEDOUT or EINTR if it does not come.
  * read(2): one call returns one message's value, the one at the file
  *	position, and moves the position past it.  A buffer shorter than the
  *	value: EMSGSIZE, nothing consumed.  No message yet: blocks (EAGAIN
@@ -109,9 +112,11 @@
  *	MQ_A_QUEUES (1), MQ_A_RING_SIZE (MQ_RING_SIZE_DEFAULT), MQ_A_MAX_MSG_SIZE
  *	(the smaller of MQ_MAX_MSG_SIZE_DEFAULT and the largest the ring
  *	allows), MQ_A_MODE (0600), MQ_A_UID (0), MQ_A_GID (0),
- *	MQ_A_FULL_POLICY (MQ_FULL_BLOCK).  A name in use: EEXIST.  A ring
- *	size not a power of two in [MQ_RING_SIZE_MIN, MQ_RING_SIZE_MAX], or a
- *	max_msg_size whose record would not fit twice in the ring: EINVAL.
+ *	MQ_A_FULL_POLICY (MQ_FULL_BLOCK), MQ_A_ACKS (MQ_ACKS_NONE),
+ *	MQ_A_ACK_TIMEOUT_MS (MQ_ACK_TIMEOUT_MS_DEFAULT).  A name in use:
+ *	EEXIST.  A ring size not a power of two in [MQ_RING_SIZE_MIN,
+ *	MQ_RING_SIZE_MAX], a max_msg_size whose record would not fit twice
+ *	in the ring, acks or an ack timeout out of their ranges: EINVAL.
  *	Announced to MQ_GENL_MCGRP_EVENTS as MQ_CMD_TOPIC_NEW with the
  *	topic's attributes.
  * MQ_CMD_TOPIC_DEL (needs CAP_NET_ADMIN)
@@ -120,13 +125,14 @@
  * MQ_CMD_TOPIC_GET (anyone)
  *	doit with MQ_A_TOPIC: that topic; dump: every topic.  Replies carry
  *	MQ_A_TOPIC, MQ_A_QUEUES, MQ_A_RING_SIZE, MQ_A_MAX_MSG_SIZE, MQ_A_MODE,
- *	MQ_A_UID, MQ_A_GID, MQ_A_FULL_POLICY.
+ *	MQ_A_UID, MQ_A_GID, MQ_A_FULL_POLICY, MQ_A_ACKS, MQ_A_ACK_TIMEOUT_MS.
  * MQ_CMD_QUEUE_GET (anyone, dump only)
  *	One message per queue, of every topic or of MQ_A_TOPIC only (ENOENT
  *	if there is no such topic): MQ_A_TOPIC,
  *	MQ_A_QUEUE, MQ_A_FIRST_OFFSET (oldest retained), MQ_A_NEXT_OFFSET,
  *	MQ_A_BYTES_IN, MQ_A_BYTES_OUT, MQ_A_MSGS_IN, MQ_A_MSGS_OUT, MQ_A_DROPS,
- *	MQ_A_READERS, MQ_A_WRITERS (open files with read / write access).
+ *	MQ_A_READERS, MQ_A_WRITERS (open files with read / write access),
+ *	MQ_A_DURABLE_OFFSET, MQ_A_REPLICATED_OFFSET, MQ_A_PERSISTER.
  *	Bytes count message values.
  *
  * MQ_CMD_GROUP_GET (anyone, dump only)
@@ -145,10 +151,10 @@
  *	(a group was created or its committed offset moved; coalesced per
  *	group over 10 ms) and MQ_CMD_GROUP_DEL, with GROUP_GET's attributes.
  *
- * Attributes only the kernel reports (the counters, the group state, and
- * MQ_A_QUEUE outside the group commands) are refused in requests with
- * EINVAL.  Requests are accepted in the initial
- * network namespace only: topics are global.
+ * Attributes only the kernel reports (the counters, the group state, the
+ * durable and replicated offsets, MQ_A_PERSISTER, and MQ_A_QUEUE outside
+ * the group commands) are refused in requests with EINVAL.  Requests are
+ * accepted in the initial network namespace only: topics are global.
  *
  * Documentation/netlink/specs/mq.yaml describes the family for YNL.
  */
@@ -171,7 +177,7 @@
 #define MQ_FEAT_QUEUES		(1ULL << 0)	/* topics, queues, netlink family */
 #define MQ_FEAT_GROUPS		(1ULL << 1)	/* consumer groups, commits */
 #define MQ_FEAT_ALL		(MQ_FEAT_QUEUES | MQ_FEAT_GROUPS | MQ_FEAT_MMAP | \
-				 MQ_FEAT_RECORD)
+				 MQ_FEAT_RECORD | MQ_FEAT_DURABLE)
 
 /* Limits. */
 #define MQ_NAME_MAX		64		/* bytes with the NUL */
@@ -274,6 +280,11 @@ enum mq_attr {
 	MQ_A_PENDING,		/* u64, delivered and not committed */
 	MQ_A_LAG,		/* u64, next offset of the queue - committed */
 	MQ_A_MEMBERS,		/* u32 */
+	MQ_A_ACKS,		/* u32, enum mq_acks (durability, below) */
+	MQ_A_ACK_TIMEOUT_MS,	/* u32, MQ_ACK_TIMEOUT_MS_{MIN,MAX} */
+	MQ_A_DURABLE_OFFSET,	/* u64, all offsets below it are durable */
+	MQ_A_REPLICATED_OFFSET,	/* u64, and below it replicated */
+	MQ_A_PERSISTER,		/* u32, 1 while a file is the persister */
 	__MQ_A_MAX,
 };
 #define MQ_A_MAX		(__MQ_A_MAX - 1)
@@ -348,10 +359,10 @@ struct mq_commit {
  *	(one page).  u64 fields at the byte offsets in @ctrl, kept current
  *	by the kernel: head (byte position of the reservation frontier),
  *	tail (byte position of the oldest retained record), next_off,
- *	first_off, durable_off and replicated_off (0 until the kernel
- *	maintains them), ring_size.  Positions are byte counts since the
- *	queue was created; a position's record is at pos & (ring_size - 1)
- *	in the data area.
+ *	first_off, durable_off and replicated_off (what the queue's
+ *	persister reported last, 0 until it does), ring_size.  Positions
+ *	are byte counts since the queue was created; a position's record
+ *	is at pos & (ring_size - 1) in the data area.
  * mmap(2) of the data area: offset @data_offset, length @data_size
  *	(2 * ring_size): the ring mapped twice back to back, so a record
  *	never wraps.
@@ -451,5 +462,97 @@ enum mq_mode {
 #define MQ_RECORD_BATCH_MAX	(1U << 20)
 
 #define MQ_IOC_SET_MODE		_IOW(MQ_IOC_MAGIC, 0x30, __u32)
+
+/* ---- durability: acks and the persister --------------------------------- */
+
+/*
+ * A topic's acks (MQ_A_ACKS, set when it is made) says when a write
+ * returns: MQ_ACKS_NONE once its record is in the ring; MQ_ACKS_LEADER
+ * once the queue's persister (the daemon) has reported it durable;
+ * MQ_ACKS_ALL once it has reported it durable and replicated.
+ * Documentation/abi.rst, "Durability", has the reasons and every errno.
+ *
+ * MQ_IOC_PERSIST_ATTACH (struct mq_persist_attach, in) on a queue's fd:
+ *	the file becomes the queue's persister until it is released (its
+ *	last close: every descriptor and mapping of it gone).  @size
+ *	not sizeof(struct mq_persist_attach), or @flags or @reserved not
+ *	zero: EINVAL.  Without CAP_NET_ADMIN (in the initial user namespace)
+ *	and with an fsuid that is not the topic's owner (MQ_A_UID): EPERM.
+ *	A file not open for reading: EBADF.  Another file is the persister:
+ *	EBUSY (the same file again: 0, nothing changes).  Deleted: ENODEV.
+ * MQ_IOC_PERSIST_REPORT (struct mq_persist_report, in) from the
+ *	persister: every offset below @durable_off is durable, every offset
+ *	below @replicated_off is replicated too.  @size, @flags, @reserved
+ *	as above: EINVAL.  Not the persister: EBADFD.  @replicated_off above
+ *	@durable_off, or either below what was reported before: EINVAL
+ *	(the same again is harmless).  @durable_off past the queue's next
+ *	offset: ENXIO.  Deleted: ENODEV.  The two offsets are the queue's:
+ *	0 at first, kept when a persister goes (the next one goes on from
+ *	them), shown in the control page (mmap) and MQ_CMD_QUEUE_GET.
+ * write(2), writev(2) on a topic with acks: with no persister attached,
+ *	ENOTCONN at once and nothing appended.  Otherwise the record is
+ *	appended, then the call waits, interruptibly, until the persister
+ *	reports it durable (MQ_ACKS_LEADER) or replicated (MQ_ACKS_ALL), and
+ *	returns its length.  It fails, the record staying appended, with
+ *	ETIMEDOUT once the topic's ack timeout (MQ_A_ACK_TIMEOUT_MS) passed
+ *	since the append, EINTR on a signal (never restarted: that would
+ *	append the record twice), ENOTCONN when the persister goes away
+ *	first, ENODEV when the topic is deleted.  A producer that retries
+ *	may thus append a record twice: at-least-once, as Kafka's retrying
+ *	producers.  O_NONBLOCK and IOCB_NOWAIT spare a write only the wait
+ *	for room (EAGAIN, nothing appended); once appended, it waits for its
+ *	acknowledgment all the same.  A file of such a topic open for
+ *	writing is therefore not FMODE_NOWAIT: RWF_NOWAIT fails with
+ *	EOPNOTSUPP and io_uring hands its reads and writes to its workers;
+ *	nor, if write-only, FMODE_ATOMIC_POS: writers sharing it wait side
+ *	by side, not for each other's acknowledgments.
+ * The full policies: while a persister is attached, and on a topic with
+ *	acks always, no record at or past the durable offset is dropped.
+ *	Under MQ_FULL_DROP a producer then waits for room as under
+ *	MQ_FULL_BLOCK (EAGAIN without waiting), until a report frees it; on
+ *	a topic with acks and no persister, one that only such records keep
+ *	from room fails with ENOTCONN.  With no persister, a topic without
+ *	acks drops by its policy alone: its records are not durable.
+ */
+#define MQ_FEAT_DURABLE		(1ULL << 4)	/* everything below */
+
+enum mq_acks {
+	MQ_ACKS_NONE,		/* in the ring: the default */
+	MQ_ACKS_LEADER,		/* reported durable by the persister */
+	MQ_ACKS_ALL,		/* reported durable and replicated */
+	__MQ_ACKS_MAX,
+};
+
+/* How long a write waits for its acknowledgment, in milliseconds. */
+#define MQ_ACK_TIMEOUT_MS_DEFAULT	30000	/* Kafka's request.timeout.ms */
+#define MQ_ACK_TIMEOUT_MS_MIN		1
+#define MQ_ACK_TIMEOUT_MS_MAX		3600000	/* an hour */
+
+#define MQ_PERSIST_ATTACH_F_ALL		0	/* no flags are defined yet */
+
+struct mq_persist_attach {
+	__u32 size;		/* in: sizeof(struct mq_persist_attach) */
+	__u32 flags;		/* MQ_PERSIST_ATTACH_F_*, none yet */
+	__u64 reserved[3];	/* must be zero */
+};
+
+#define MQ_PERSIST_ATTACH_SIZE_VER0	32
+
+#define MQ_PERSIST_REPORT_F_ALL		0	/* no flags are defined yet */
+
+struct mq_persist_report {
+	__u32 size;		/* in: sizeof(struct mq_persist_report) */
+	__u32 flags;		/* MQ_PERSIST_REPORT_F_*, none yet */
+	__u64 durable_off;	/* every offset below it is durable */
+	__u64 replicated_off;	/* every offset below it is replicated */
+	__u64 reserved[2];	/* must be zero */
+};
+
+#define MQ_PERSIST_REPORT_SIZE_VER0	40
+
+#define MQ_IOC_PERSIST_ATTACH	_IOW(MQ_IOC_MAGIC, 0x40, \
+				     struct mq_persist_attach)
+#define MQ_IOC_PERSIST_REPORT	_IOW(MQ_IOC_MAGIC, 0x41, \
+				     struct mq_persist_report)
 
 #endif /* _UAPI_LINUX_MQ_H */
