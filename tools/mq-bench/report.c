@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The report: a table per throughput message size, one for ping-pong and
- * one per solo message size, of the measurements that ran; one row per
+ * The report: a table per throughput message size, one of the ratios of
+ * /dev/mq's other consumers to their peers, one for ping-pong and one per
+ * solo message size, of the measurements that ran; one row per
  * transport, each with its ratio to /dev/mq; or the same as JSON.  Every
  * cell is the median over the rounds; a cell with any failed round shows
  * FAILED, and the reason goes to the notes.
@@ -133,15 +134,49 @@ static bool moves_data(const struct row *r)
 	return !r->t->no_data;
 }
 
-/* The row of /dev/mq, the reference of every ratio, or NULL. */
-static const struct row *mq_row(const struct row *rows, unsigned int nrows)
+/* The row of transport @t, or NULL when it did not run. */
+static const struct row *find_row(const struct row *rows, unsigned int nrows,
+				  const struct transport *t)
 {
 	unsigned int i;
 
 	for (i = 0; i < nrows; i++)
-		if (rows[i].t == &t_mq)
+		if (rows[i].t == t)
 			return &rows[i];
 	return NULL;
+}
+
+/* The row of /dev/mq, the reference of every ratio, or NULL. */
+static const struct row *mq_row(const struct row *rows, unsigned int nrows)
+{
+	return find_row(rows, nrows, &t_mq);
+}
+
+/*
+ * The consumers of /dev/mq against their peers, throughput over
+ * throughput: the mmap consumer against the shm ring (both read shared
+ * memory with no system call per message), record mode against read(2)
+ * of one message at a time.  Shown when both rows ran.
+ */
+static const struct ratio {
+	const char *name;
+	const struct transport *of, *over;
+} ratios[] = {
+	{ "mq-mmap / shmring", &t_mq_mmap, &t_shmring },
+	{ "mq-record / mq", &t_mq_record, &t_mq },
+};
+#define NRATIOS		(sizeof(ratios) / sizeof(ratios[0]))
+
+/* Whether any ratio has both of its rows in this run. */
+static bool have_ratios(const struct row *rows, unsigned int nrows)
+{
+	unsigned int k;
+
+	for (k = 0; k < NRATIOS; k++)
+		if (find_row(rows, nrows, ratios[k].of) &&
+		    find_row(rows, nrows, ratios[k].over))
+			return true;
+	return false;
 }
 
 /* Failed rounds, as notes, once per cell. */
@@ -285,6 +320,34 @@ static void text_throughput(const struct bench_opts *o, const struct run_info *r
 	}
 }
 
+static void text_ratios(const struct bench_opts *o, const struct run_info *ri,
+			const struct row *rows, unsigned int nrows)
+{
+	const struct row *of, *over;
+	double a, b;
+	unsigned int k, s;
+	char num[40];
+
+	printf("\nConsumers of /dev/mq against their peers: throughput over throughput\n");
+	printf("%-24s %8s %14s %14s %7s\n", "ratio", "size", "msgs/s", "over msgs/s", "ratio");
+	for (k = 0; k < NRATIOS; k++) {
+		of = find_row(rows, nrows, ratios[k].of);
+		over = find_row(rows, nrows, ratios[k].over);
+		if (!of || !over)
+			continue;
+		for (s = 0; s < o->nsizes; s++) {
+			printf("%-24s %6zu B ", ratios[k].name, o->sizes[s]);
+			if (!tput_median(of, s, ri->rounds, &a, NULL) ||
+			    !tput_median(over, s, ri->rounds, &b, NULL) || b <= 0) {
+				printf("%14s %14s %7s\n", "FAILED", "-", "-");
+				continue;
+			}
+			printf("%14s ", thousands(num, sizeof(num), a));
+			printf("%14s %7.2f\n", thousands(num, sizeof(num), b), a / b);
+		}
+	}
+}
+
 static void text_pingpong(const struct bench_opts *o, const struct run_info *ri,
 			  const struct row *rows, unsigned int nrows)
 {
@@ -357,6 +420,8 @@ void report_text(const struct bench_opts *o, const struct run_info *ri,
 	print_setup(o, ri);
 	if (o->measure & MEASURE_TPUT)
 		text_throughput(o, ri, rows, nrows);
+	if ((o->measure & MEASURE_TPUT) && have_ratios(rows, nrows))
+		text_ratios(o, ri, rows, nrows);
 	if (o->measure & MEASURE_PP)
 		text_pingpong(o, ri, rows, nrows);
 	if (o->measure & MEASURE_SOLO)
@@ -430,6 +495,38 @@ static void json_throughput(const struct bench_opts *o, const struct run_info *r
 				printf("}");
 			}
 			printf("]}");
+		}
+	}
+}
+
+static void json_ratios(const struct bench_opts *o, const struct run_info *ri,
+			const struct row *rows, unsigned int nrows)
+{
+	const struct row *of, *over;
+	double a = 0, b = 0;
+	const char *sep = "";
+	unsigned int k, s;
+	bool ok;
+
+	for (k = 0; k < NRATIOS; k++) {
+		of = find_row(rows, nrows, ratios[k].of);
+		over = find_row(rows, nrows, ratios[k].over);
+		if (!of || !over)
+			continue;
+		for (s = 0; s < o->nsizes; s++) {
+			ok = tput_median(of, s, ri->rounds, &a, NULL) &&
+			     tput_median(over, s, ri->rounds, &b, NULL) && b > 0;
+			printf("%s\n    {\"name\": ", sep);
+			sep = ",";
+			json_str(ratios[k].name);
+			printf(", \"of\": \"%s\", \"over\": \"%s\", \"size\": %zu, \"ok\": %s, ",
+			       ratios[k].of->name, ratios[k].over->name, o->sizes[s],
+			       ok ? "true" : "false");
+			if (ok)
+				printf("\"msgs_per_s\": %.1f, \"over_msgs_per_s\": %.1f, \"ratio\": %.4f}",
+				       a, b, a / b);
+			else
+				printf("\"msgs_per_s\": null, \"over_msgs_per_s\": null, \"ratio\": null}");
 		}
 	}
 }
@@ -519,8 +616,8 @@ static void json_solo(const struct bench_opts *o, const struct run_info *ri,
 }
 
 /*
- * "throughput" and "pingpong" are always there, empty when they did not
- * run; "solo" only when it ran, so that the default output is as it was.
+ * "throughput", "ratios" and "pingpong" are always there, empty when they
+ * did not run; "solo" only when it ran.
  */
 void report_json(const struct bench_opts *o, const struct run_info *ri,
 		 const struct row *rows, unsigned int nrows)
@@ -545,6 +642,9 @@ void report_json(const struct bench_opts *o, const struct run_info *ri,
 	       o->buffer);
 	if (o->measure & MEASURE_TPUT)
 		json_throughput(o, ri, rows, nrows);
+	printf("\n  ],\n  \"ratios\": [");
+	if (o->measure & MEASURE_TPUT)
+		json_ratios(o, ri, rows, nrows);
 	printf("\n  ],\n  \"pingpong\": [");
 	if (o->measure & MEASURE_PP)
 		json_pingpong(o, ri, rows, nrows);
