@@ -42,4 +42,14 @@
 #define mq_crc32c_raw(crc, p, len)	__crc32c_le(crc, p, len)
 #endif
 
+/*
+ * splice(2) out of a file through its read_iter: 6.5 replaced the pipe
+ * iterator with copy_splice_read(), which reads into pages of its own.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define mq_generic_splice_read	copy_splice_read
+#else
+#define mq_generic_splice_read	generic_file_splice_read
+#endif
+
 #endif /* _MQ_COMPAT_H */

@@ -42,6 +42,7 @@ static int mq_file_open(struct inode *inode, struct file *file)
 	get_device(&q->dev);
 	mf->q = q;
 	INIT_LIST_HEAD(&mf->rnode);
+	mutex_init(&mf->slock);
 	mq_queue_attach(q, mf, file->f_mode, &file->f_pos);
 	file->private_data = mf;
 	/* read(2)s on one file shared by threads take the position in turn. */
@@ -55,6 +56,7 @@ static int mq_file_release(struct inode *inode, struct file *file)
 
 	mq_queue_detach(mf->q, mf, file->f_mode);
 	put_device(&mf->q->dev);
+	mq_splice_free(mf);
 	kfree(mf);
 	mq_obj_put(MQ_OBJ_FILE);
 	return 0;
@@ -73,10 +75,44 @@ static ssize_t mq_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return mq_queue_read(mf->q, mf, &iocb->ki_pos, to, mq_nowait(iocb));
 }
 
+/*
+ * A record-mode write: the records are copied in and checked whole before
+ * any is appended, so a bad one leaves nothing behind, and a producer
+ * cannot change them between the check and the append.
+ */
+static ssize_t mq_file_write_records(struct mq_queue *q, struct iov_iter *from,
+				     bool nowait)
+{
+	size_t len = iov_iter_count(from);
+	u32 max_msg = q->topic->max_msg_size;
+	size_t one = MQ_RECORD_ALIGN(MQ_RECORD_HDR_SIZE + (u64)max_msg);
+	void *buf;
+	ssize_t ret;
+	int n;
+
+	if (len > max_t(size_t, MQ_RECORD_BATCH_MAX, one) || len > q->ring.size)
+		return -EMSGSIZE;
+	buf = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return -ENOMEM;
+	ret = -EFAULT;
+	if (!copy_from_iter_full(buf, len, from))
+		goto out;
+	ret = n = mq_records_check(buf, len, max_msg);
+	if (n < 0)
+		goto out;
+	ret = mq_queue_append_records(q, buf, len, n, nowait);
+out:
+	kvfree(buf);
+	return ret;
+}
+
 static ssize_t mq_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct mq_file *mf = iocb->ki_filp->private_data;
 
+	if (READ_ONCE(mf->mode) == MQ_MODE_RECORD)
+		return mq_file_write_records(mf->q, from, mq_nowait(iocb));
 	return mq_queue_append(mf->q, from, mq_nowait(iocb));
 }
 
@@ -142,6 +178,22 @@ static long mq_ioc_commit(struct file *file, void __user *uarg)
 	return mq_group_commit(mf, c.offset);
 }
 
+static long mq_ioc_set_mode(struct file *file, u32 __user *uarg)
+{
+	struct mq_file *mf = file->private_data;
+	u32 mode;
+
+	if (get_user(mode, uarg))
+		return -EFAULT;
+	if (mode >= __MQ_MODE_MAX)
+		return -EINVAL;
+	if (READ_ONCE(mf->q->dead))
+		return -ENODEV;
+	WRITE_ONCE(mf->mode, mode);
+	mq_splice_reset(mf);
+	return 0;
+}
+
 static int mq_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct mq_file *mf = file->private_data;
@@ -162,6 +214,8 @@ static long mq_file_ioctl(struct file *file, unsigned int cmd,
 		return mq_ioc_commit(file, (void __user *)arg);
 	case MQ_IOC_MMAP_INFO:
 		return mq_mmap_info(mf->q, (void __user *)arg);
+	case MQ_IOC_SET_MODE:
+		return mq_ioc_set_mode(file, (u32 __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -176,6 +230,8 @@ const struct file_operations mq_queue_fops = {
 	.llseek		= mq_file_llseek,
 	.poll		= mq_file_poll,
 	.mmap		= mq_file_mmap,
+	.splice_read	= mq_splice_read,
+	.splice_write	= mq_splice_write,
 	/* Every argument is a fixed-layout struct: the same for 32 bits. */
 	.unlocked_ioctl	= mq_file_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,

@@ -239,7 +239,7 @@ bool mq_group_ready(struct mq_group *g)
  * (-EAGAIN: nothing yet).  Under g->lock.
  */
 static ssize_t mq_group_deliver(struct mq_group *g, struct mq_file *mf,
-				u64 *off, struct iov_iter *to)
+				u64 *off, bool framed, struct iov_iter *to)
 {
 	struct mq_queue *q = g->q;
 	unsigned long idx;
@@ -251,7 +251,7 @@ static ssize_t mq_group_deliver(struct mq_group *g, struct mq_file *mf,
 		if (WARN_ON_ONCE(!xa_find(&g->pending, &idx, ULONG_MAX,
 					  MQ_ORPHAN_MARK)))
 			break;
-		ret = mq_queue_copy_at(q, idx, to);
+		ret = mq_queue_copy_at(q, idx, framed, to);
 		if (ret == -ERANGE || ret == -ENOENT) {
 			/* Dropped meanwhile (counted as a drop): gone. */
 			xa_erase(&g->pending, idx);
@@ -285,7 +285,7 @@ static ssize_t mq_group_deliver(struct mq_group *g, struct mq_file *mf,
 			if (ret)
 				return ret;
 		}
-		ret = mq_queue_copy_at(q, o, to);
+		ret = mq_queue_copy_at(q, o, framed, to);
 		if (ret >= 0)
 			break;
 		if (!mf->autocommit)
@@ -307,10 +307,10 @@ static ssize_t mq_group_deliver(struct mq_group *g, struct mq_file *mf,
 }
 
 ssize_t mq_group_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
-		      struct iov_iter *to, bool nowait)
+		      bool framed, struct iov_iter *to, bool nowait)
 {
 	struct mq_group *g = mf->group;
-	ssize_t ret;
+	ssize_t ret, more;
 	u64 o = 0;
 
 	for (;;) {
@@ -320,7 +320,18 @@ ssize_t mq_group_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
 		} else if (mutex_lock_interruptible(&g->lock)) {
 			return -ERESTARTSYS;
 		}
-		ret = mq_group_deliver(g, mf, &o, to);
+		ret = mq_group_deliver(g, mf, &o, framed, to);
+		/* Record mode: as many more as fit, none waited for. */
+		while (framed && ret > 0 && iov_iter_count(to)) {
+			u64 last = o;
+
+			more = mq_group_deliver(g, mf, &o, framed, to);
+			if (more <= 0) {
+				o = last;
+				break;
+			}
+			ret += more;
+		}
 		if (ret >= 0)
 			mq_group_update(g);
 		mutex_unlock(&g->lock);
@@ -333,7 +344,10 @@ ssize_t mq_group_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
 	}
 	if (ret < 0)
 		return ret;
-	/* The position tells the member which offset it got. */
+	/*
+	 * The position tells the member which offset it got; in record mode
+	 * the last one (each record says its own).
+	 */
 	*off = o + 1;
 	return ret;
 }

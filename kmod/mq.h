@@ -138,6 +138,14 @@ struct mq_file {
 	struct mq_group *group;		/* the group it joined, or NULL */
 	u64 gcommitted;			/* what it committed last */
 	bool autocommit;		/* MQ_GROUP_F_AUTOCOMMIT */
+	u32 mode;			/* enum mq_mode */
+	/*
+	 * Record mode's splice(2) in: the record being put together from
+	 * the pipe, until it is whole (splice.c).  Under slock.
+	 */
+	struct mutex slock;
+	struct mq_record *sbuf;		/* scap bytes */
+	u32 scap, shave, swant;
 };
 
 /* group.c: a consumer group on one queue. */
@@ -163,7 +171,7 @@ int mq_group_join(struct mq_queue *q, struct mq_file *mf,
 void mq_group_leave(struct mq_queue *q, struct mq_file *mf);
 bool mq_group_ready(struct mq_group *g);
 ssize_t mq_group_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
-		      struct iov_iter *to, bool nowait);
+		      bool framed, struct iov_iter *to, bool nowait);
 int mq_group_commit(struct mq_file *mf, u64 off);
 u64 mq_groups_min_committed(struct mq_queue *q, u64 min);
 int mq_group_set(struct mq_queue *q, const char *name, u32 start, u64 off);
@@ -184,7 +192,10 @@ __poll_t mq_queue_poll_mask(struct mq_queue *q, struct mq_file *mf,
 void mq_queue_attach(struct mq_queue *q, struct mq_file *mf, fmode_t mode,
 		     loff_t *pos);
 void mq_queue_detach(struct mq_queue *q, struct mq_file *mf, fmode_t mode);
-ssize_t mq_queue_copy_at(struct mq_queue *q, u64 off, struct iov_iter *to);
+ssize_t mq_queue_copy_at(struct mq_queue *q, u64 off, bool framed,
+			 struct iov_iter *to);
+ssize_t mq_queue_append_records(struct mq_queue *q, void *buf, size_t len,
+				u32 n, bool nowait);
 bool mq_queue_readable(struct mq_queue *q, u64 off);
 void mq_queue_consumed(struct mq_queue *q);
 
@@ -197,6 +208,21 @@ void mq_queue_snapshot(struct mq_queue *q, struct mq_queue_snapshot *s);
 
 /* file.c */
 extern const struct file_operations mq_queue_fops;
+
+/* record.c: checking records handed in by userspace. */
+int mq_record_check_header(const struct mq_record *rec, u32 max_msg);
+int mq_record_check_body(const struct mq_record *rec);
+int mq_records_check(const void *buf, size_t len, u32 max_msg);
+
+/* splice.c: splice(2) and sendfile(2). */
+struct pipe_inode_info;
+ssize_t mq_splice_read(struct file *in, loff_t *ppos,
+		       struct pipe_inode_info *pipe, size_t len,
+		       unsigned int flags);
+ssize_t mq_splice_write(struct pipe_inode_info *pipe, struct file *out,
+			loff_t *ppos, size_t len, unsigned int flags);
+void mq_splice_reset(struct mq_file *mf);
+void mq_splice_free(struct mq_file *mf);
 
 /* mmap.c: mmap consumers. */
 struct vm_area_struct;

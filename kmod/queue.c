@@ -150,6 +150,64 @@ static bool mq_can_append(struct mq_queue *q, u64 stride)
 }
 
 /*
+ * Takes q->lock with room for stride more bytes at head, waiting for it
+ * unless nowait.  Returns 0 with the lock held, or -errno without it.
+ */
+static int mq_lock_room(struct mq_queue *q, u64 stride, bool nowait)
+{
+	int ret;
+
+	for (;;) {
+		spin_lock(&q->lock);
+		if (q->dead) {
+			spin_unlock(&q->lock);
+			return -ENODEV;
+		}
+		ret = mq_make_room(q, stride, false);
+		if (!ret)
+			return 0;
+		spin_unlock(&q->lock);
+
+		if (nowait)
+			return -EAGAIN;
+		if (wait_event_interruptible(q->wwait, mq_can_append(q, stride)))
+			return -ERESTARTSYS;
+	}
+}
+
+/*
+ * Writes the header of a record of len bytes at head, busy, as offset off,
+ * and moves head past it; returns the header.  Under q->lock, with room
+ * made; off is not findable until mq_reserve_publish().
+ */
+static struct mq_record *mq_reserve_one(struct mq_queue *q, u32 len, u64 off)
+{
+	struct mq_record *rec = mq_rec(q, q->head);
+
+	WRITE_ONCE(rec->len, MQ_RECORD_LEN_BUSY | len);
+	rec->offset = off;
+	WRITE_ONCE(q->ring.index[off & q->ring.imask], (u32)q->head);
+	WRITE_ONCE(q->head, q->head + mq_stride(len));
+	return rec;
+}
+
+/*
+ * The records reserved since the lock was taken, n of them, become
+ * findable, and the lock is dropped.
+ */
+static void mq_reserve_publish(struct mq_queue *q, u64 n)
+{
+	/*
+	 * The headers, the index slots and head are visible to whoever sees
+	 * the new next_off.  Pairs with the smp_load_acquire() in
+	 * mq_locate() and mq_read_run().
+	 */
+	smp_store_release(&q->next_off, q->next_off + n);
+	mq_ctrl_reserved(q);
+	spin_unlock(&q->lock);
+}
+
+/*
  * Reserves a record of len bytes (header included) and sets *pos to its
  * position.  Returns its header with len = MQ_RECORD_LEN_BUSY | len and
  * offset set, or an ERR_PTR.
@@ -157,81 +215,54 @@ static bool mq_can_append(struct mq_queue *q, u64 stride)
 static struct mq_record *mq_reserve(struct mq_queue *q, u32 len, bool nowait,
 				    u64 *pos)
 {
-	u64 stride = mq_stride(len);
 	struct mq_record *rec;
 	int ret;
 
-	for (;;) {
-		spin_lock(&q->lock);
-		if (q->dead) {
-			ret = -ENODEV;
-			goto out_unlock;
-		}
-		ret = mq_make_room(q, stride, false);
-		if (!ret)
-			break;
-		spin_unlock(&q->lock);
-
-		if (nowait)
-			return ERR_PTR(-EAGAIN);
-		if (wait_event_interruptible(q->wwait, mq_can_append(q, stride)))
-			return ERR_PTR(-ERESTARTSYS);
-	}
-
+	ret = mq_lock_room(q, mq_stride(len), nowait);
+	if (ret)
+		return ERR_PTR(ret);
 	*pos = q->head;
-	rec = mq_rec(q, q->head);
-	WRITE_ONCE(rec->len, MQ_RECORD_LEN_BUSY | len);
-	rec->offset = q->next_off;
-	WRITE_ONCE(q->ring.index[q->next_off & q->ring.imask], (u32)q->head);
-	WRITE_ONCE(q->head, q->head + stride);
-	/*
-	 * The header, the index slot and head are visible to whoever sees
-	 * the new next_off.  Pairs with the smp_load_acquire() in
-	 * mq_locate().
-	 */
-	smp_store_release(&q->next_off, q->next_off + 1);
-	mq_ctrl_reserved(q);
-	spin_unlock(&q->lock);
+	rec = mq_reserve_one(q, len, q->next_off);
+	mq_reserve_publish(q, 1);
 	return rec;
-
-out_unlock:
-	spin_unlock(&q->lock);
-	return ERR_PTR(ret);
 }
 
-/* Counts a message in (produced) or out (read) on this CPU. */
-static void mq_stats_add(struct mq_queue *q, bool in, u32 bytes)
+/* Counts messages in (produced) or out (read) on this CPU. */
+static void mq_stats_add(struct mq_queue *q, bool in, u64 msgs, u64 bytes)
 {
 	struct mq_queue_stats *st = get_cpu_ptr(q->stats);
 
 	u64_stats_update_begin(&st->syncp);
 	if (in) {
-		u64_stats_inc(&st->msgs_in);
+		u64_stats_add(&st->msgs_in, msgs);
 		u64_stats_add(&st->bytes_in, bytes);
 	} else {
-		u64_stats_inc(&st->msgs_out);
+		u64_stats_add(&st->msgs_out, msgs);
 		u64_stats_add(&st->bytes_out, bytes);
 	}
 	u64_stats_update_end(&st->syncp);
 	put_cpu_ptr(q->stats);
 }
 
-/* Publishes a reserved record, whole (flag 0) or discarded. */
-static void mq_commit(struct mq_queue *q, struct mq_record *rec, u32 len,
-		      u32 flag)
+/* Makes a reserved record readable, whole (flag 0) or discarded. */
+static void mq_publish(struct mq_record *rec, u32 len, u32 flag)
 {
 	/*
 	 * Everything written into the record happens before its len loses
 	 * MQ_RECORD_LEN_BUSY.  Pairs with the smp_load_acquire() of len in
-	 * mq_copy_out() and mq_make_room().
+	 * mq_copy_out(), mq_read_run() and mq_make_room().
 	 */
 	smp_store_release(&rec->len, len | flag);
+}
 
+/* Wakes whoever waits on what was just published. */
+static void mq_wake(struct mq_queue *q)
+{
 	/*
 	 * One full barrier for both checks below (wq_has_sleeper() would
-	 * take one each): the store above is visible before we look for
-	 * waiters.  Pairs with the barrier in prepare_to_wait() and the
-	 * poll table's add_wait_queue(), before the waiter re-checks.
+	 * take one each): the stores of mq_publish() are visible before we
+	 * look for waiters.  Pairs with the barrier in prepare_to_wait() and
+	 * the poll table's add_wait_queue(), before the waiter re-checks.
 	 */
 	smp_mb();
 	if (waitqueue_active(&q->rwait))
@@ -239,6 +270,13 @@ static void mq_commit(struct mq_queue *q, struct mq_record *rec, u32 len,
 	/* A producer may wait for this record to stop being busy. */
 	if (waitqueue_active(&q->wwait))
 		wake_up_interruptible_poll(&q->wwait, EPOLLOUT | EPOLLWRNORM);
+}
+
+static void mq_commit(struct mq_queue *q, struct mq_record *rec, u32 len,
+		      u32 flag)
+{
+	mq_publish(rec, len, flag);
+	mq_wake(q);
 }
 
 ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
@@ -285,8 +323,56 @@ ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait)
 	rec->crc = ~crc;
 
 	mq_commit(q, rec, len, 0);
-	mq_stats_add(q, true, vlen);
+	mq_stats_add(q, true, 1, vlen);
 	return vlen;
+}
+
+/*
+ * Appends the n records in buf[0, len), checked by mq_records_check(), as
+ * one batch: consecutive offsets, no other producer's record between them.
+ * Each gets its offset, a timestamp if it carries none, and its CRC anew;
+ * buf is changed accordingly.  Returns len or -errno, with nothing appended.
+ */
+ssize_t mq_queue_append_records(struct mq_queue *q, void *buf, size_t len,
+				u32 n, bool nowait)
+{
+	u64 now = ktime_get_coarse_real_ns(), pos, off, vbytes = 0;
+	struct mq_record *src;
+	size_t p;
+	u32 i;
+	int ret;
+
+	ret = mq_lock_room(q, len, nowait);
+	if (ret)
+		return ret;
+	pos = q->head;
+	off = q->next_off;
+	/* Busy headers first: no reader or dropper goes past one. */
+	for (p = 0, i = 0; i < n; i++, p += mq_stride(src->len)) {
+		src = buf + p;
+		mq_reserve_one(q, src->len, off + i);
+	}
+	mq_reserve_publish(q, n);
+
+	for (p = 0, i = 0; i < n; i++, p += mq_stride(src->len)) {
+		/* The ring is mapped twice: no record wraps. */
+		struct mq_record *dst = mq_rec(q, pos + p);
+
+		src = buf + p;
+		src->offset = off + i;
+		if (!src->timestamp)
+			src->timestamp = now;
+		src->crc = ~mq_crc32c_raw(~0U, (u8 *)src + MQ_RECORD_CRC_START,
+					  src->len - MQ_RECORD_CRC_START);
+		/* All but len, which mq_publish() stores last. */
+		memcpy((u8 *)dst + sizeof(dst->len), (u8 *)src + sizeof(src->len),
+		       mq_stride(src->len) - sizeof(src->len));
+		mq_publish(dst, src->len, 0);
+		vbytes += src->value_len;
+	}
+	mq_wake(q);
+	mq_stats_add(q, true, n, vbytes);
+	return len;
 }
 
 /*
@@ -346,24 +432,26 @@ static bool mq_overwritten(struct mq_queue *q, u64 pos)
 }
 
 /*
- * Copies the value of the record at pos (offset off) to @to.  Returns the
- * value's length, -EAGAIN if the record is not committed yet, -ENOENT if
- * it was discarded, -ERANGE if it was dropped under us, -EMSGSIZE if @to
- * is too small (nothing consumed), -EFAULT.
+ * Copies the record at pos (offset off) to @to: its value, or with framed
+ * the whole record, padded.  Returns the bytes copied, with *vlen set to
+ * the value's length; or -EAGAIN if the record is not committed yet,
+ * -ENOENT if it was discarded, -ERANGE if it was dropped under us,
+ * -EMSGSIZE if @to is too small, -EFAULT; then nothing stays in @to.
  */
-static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off,
-			   struct iov_iter *to)
+static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off, bool framed,
+			   struct iov_iter *to, u32 *vlen)
 {
 	struct mq_record *rec = mq_rec(q, pos);
-	u32 len, klen, vlen;
-	u64 roff;
+	u32 len, klen;
+	u64 roff, from, n;
+	size_t c;
 
-	/* Pairs with the smp_store_release() in mq_commit(). */
+	/* Pairs with the smp_store_release() in mq_publish(). */
 	len = smp_load_acquire(&rec->len);
 	if (len & MQ_RECORD_LEN_BUSY)
 		return -EAGAIN;
 	klen = READ_ONCE(rec->key_len);
-	vlen = READ_ONCE(rec->value_len);
+	*vlen = READ_ONCE(rec->value_len);
 	roff = READ_ONCE(rec->offset);
 	/*
 	 * Read every field before this check: a header torn by a producer
@@ -373,19 +461,26 @@ static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off,
 		return -ERANGE;
 	if (WARN_ON_ONCE(roff != off ||
 			 (len & MQ_RECORD_LEN_MASK) !=
-			 MQ_RECORD_HDR_SIZE + (u64)klen + vlen))
+			 MQ_RECORD_HDR_SIZE + (u64)klen + *vlen))
 		return -EIO;
 	if (len & MQ_RECORD_LEN_DISCARD)
 		return -ENOENT;
-	if (vlen > iov_iter_count(to))
+	from = framed ? pos : pos + MQ_RECORD_HDR_SIZE + klen;
+	n = framed ? mq_stride(len) : *vlen;
+	if (n > iov_iter_count(to))
 		return -EMSGSIZE;
 
-	if (mq_ring_copy_out(&q->ring, pos + MQ_RECORD_HDR_SIZE + klen, vlen,
-			     to) != vlen)
+	c = mq_ring_copy_out(&q->ring, from, n, to);
+	if (c != n) {
+		iov_iter_revert(to, c);
 		return -EFAULT;
-	if (mq_overwritten(q, pos))
+	}
+	if (mq_overwritten(q, pos)) {
+		/* A pipe would keep the torn bytes: take them back. */
+		iov_iter_revert(to, n);
 		return -ERANGE;
-	return vlen;
+	}
+	return n;
 }
 
 /*
@@ -407,57 +502,152 @@ static void mq_advance_cursor(struct mq_queue *q, struct mq_file *mf, u64 off)
 }
 
 /*
- * The value at off, for a group: the length, or -EAGAIN (not yet),
- * -ENOENT (a hole), -ERANGE (dropped), -ENXIO, -EMSGSIZE, -EFAULT,
- * -ENODEV.  Counted as read when it succeeds.
+ * The message at off, for a group: its value, or the whole record with
+ * framed.  Returns the bytes copied, or -EAGAIN (not yet), -ENOENT (a
+ * hole), -ERANGE (dropped), -ENXIO, -EMSGSIZE, -EFAULT, -ENODEV.  Counted
+ * as read when it succeeds.
  */
-ssize_t mq_queue_copy_at(struct mq_queue *q, u64 off, struct iov_iter *to)
+ssize_t mq_queue_copy_at(struct mq_queue *q, u64 off, bool framed,
+			 struct iov_iter *to)
 {
 	ssize_t ret;
+	u32 vlen;
 	u64 pos;
 
 	ret = mq_locate(q, off, &pos);
 	if (!ret)
-		ret = mq_copy_out(q, pos, off, to);
+		ret = mq_copy_out(q, pos, off, framed, to, &vlen);
 	if (ret >= 0)
-		mq_stats_add(q, false, ret);
+		mq_stats_add(q, false, 1, vlen);
 	return ret;
 }
 
+/*
+ * Copies the message at *o (with framed, the record) and moves *o past
+ * it.  Returns the bytes copied, adding to *msgs and *vbytes, or what
+ * mq_locate() or mq_copy_out() says.
+ */
+static ssize_t mq_read_one(struct mq_queue *q, u64 *o, bool framed,
+			   struct iov_iter *to, u64 *msgs, u64 *vbytes)
+{
+	ssize_t ret;
+	u32 vlen;
+	u64 pos;
+
+	ret = mq_locate(q, *o, &pos);
+	if (!ret)
+		ret = mq_copy_out(q, pos, *o, framed, to, &vlen);
+	if (ret > 0) {
+		(*o)++;
+		(*msgs)++;
+		*vbytes += vlen;
+	}
+	return ret;
+}
+
+/*
+ * Copies the whole records from *o on that are committed and fit in @to,
+ * in one copy: they lie back to back in the ring, which is mapped twice.
+ * Moves *o past them and returns their bytes, adding to *msgs and
+ * *vbytes; when none can be copied, what mq_read_one() says of *o.
+ */
+static ssize_t mq_read_run(struct mq_queue *q, u64 *o, struct iov_iter *to,
+			   u64 *msgs, u64 *vbytes)
+{
+	u64 off = *o, room = iov_iter_count(to), pos, next, run = 0, n = 0;
+	u64 vb = 0;
+	size_t c;
+	int ret;
+
+	ret = mq_locate(q, off, &pos);
+	if (ret)
+		return ret;
+	/*
+	 * Every record below next has its header written, busy or not.
+	 * Pairs with the smp_store_release() in mq_reserve_publish().
+	 */
+	next = smp_load_acquire(&q->next_off);
+	while (off + n < next) {
+		struct mq_record *rec = mq_rec(q, pos + run);
+		/* Pairs with the smp_store_release() in mq_publish(). */
+		u32 len = smp_load_acquire(&rec->len);
+		u64 stride = mq_stride(len & MQ_RECORD_LEN_MASK);
+
+		/* A hole ends a run: readers never see one. */
+		if (len & (MQ_RECORD_LEN_BUSY | MQ_RECORD_LEN_DISCARD) ||
+		    run + stride > room)
+			break;
+		vb += READ_ONCE(rec->value_len);
+		run += stride;
+		n++;
+	}
+	if (!n)
+		return mq_read_one(q, o, true, to, msgs, vbytes);
+
+	c = mq_ring_copy_out(&q->ring, pos, run, to);
+	if (c != run) {
+		iov_iter_revert(to, c);
+		return -EFAULT;
+	}
+	/*
+	 * A record dropped while we walked or copied may be torn, its
+	 * header too, so the lengths we added up prove nothing: tail is
+	 * past pos then.  Take the bytes back (a pipe would keep them).
+	 */
+	if (mq_overwritten(q, pos)) {
+		iov_iter_revert(to, run);
+		return -ERANGE;
+	}
+	*o = off + n;
+	*msgs += n;
+	*vbytes += vb;
+	return run;
+}
+
+/*
+ * A read: one message's value, or in record mode as many whole records as
+ * fit, waiting only for the first.
+ */
 ssize_t mq_queue_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
 		      struct iov_iter *to, bool nowait)
 {
-	u64 o = *off, pos;
-	ssize_t ret;
+	bool framed = READ_ONCE(mf->mode) == MQ_MODE_RECORD;
+	u64 o = *off, msgs = 0, vbytes = 0;
+	ssize_t ret, done = 0;
 
 	if (READ_ONCE(mf->group))
-		return mq_group_read(q, mf, off, to, nowait);
+		return mq_group_read(q, mf, off, framed, to, nowait);
 	if (*off < 0)
 		return -EINVAL;
 	for (;;) {
-		ret = mq_locate(q, o, &pos);
-		if (!ret)
-			ret = mq_copy_out(q, pos, o, to);
+		ret = framed ? mq_read_run(q, &o, to, &msgs, &vbytes) :
+			       mq_read_one(q, &o, false, to, &msgs, &vbytes);
+		if (ret > 0) {
+			done += ret;
+			if (framed && iov_iter_count(to))
+				continue;	/* more may fit */
+			break;
+		}
 		if (ret == -ENOENT) {
 			o++;	/* a discarded record: not a message */
 			continue;
 		}
+		if (done)
+			break;	/* the rest waits for the next read */
 		if (ret != -EAGAIN)
-			break;
+			return ret;
 		if (nowait)
 			return -EAGAIN;
 		if (wait_event_interruptible(q->rwait, mq_queue_readable(q, o)))
 			return -ERESTARTSYS;
 	}
-	if (ret < 0)
-		return ret;
 
 	/* A read at the reader's own cursor consumes. */
 	if (READ_ONCE(mf->cursor) == *off)
-		mq_advance_cursor(q, mf, o + 1);
-	*off = o + 1;
-	mq_stats_add(q, false, ret);
-	return ret;
+		mq_advance_cursor(q, mf, o);
+	*off = o;
+	mq_stats_add(q, false, msgs, vbytes);
+	return done;
 }
 
 loff_t mq_queue_seek(struct mq_queue *q, struct mq_file *mf, loff_t pos,

@@ -94,7 +94,13 @@ void mq_ring_free(struct mq_ring *ring)
  * Copies len bytes at ring position pos out to @iter (out) or in from it,
  * page by page, through the pages' linear-map addresses rather than the
  * vmap: hardened usercopy checks a vmalloc address by looking its area up
- * under the global vmap lock on every copy, a page it checks for free.  Returns the bytes copied.
+ * under the global vmap lock on every copy, a page it checks for free.
+ * Returns the bytes copied.
+ *
+ * Out, the bytes are copied even into a pipe (splice): copy_page_to_iter()
+ * would hand a pipe a reference to the ring's page instead, whose bytes
+ * producers overwrite once the record is dropped, while the pipe still
+ * holds it.
  */
 static size_t mq_ring_copy(struct mq_ring *ring, u64 pos, size_t len,
 			   struct iov_iter *iter, bool out)
@@ -106,7 +112,7 @@ static size_t mq_ring_copy(struct mq_ring *ring, u64 pos, size_t len,
 		struct page *page = ring->pages[p >> PAGE_SHIFT];
 		size_t off = offset_in_page(p);
 		size_t n = min_t(size_t, len - done, PAGE_SIZE - off);
-		size_t c = out ? copy_page_to_iter(page, off, n, iter) :
+		size_t c = out ? copy_to_iter(page_address(page) + off, n, iter) :
 				 copy_page_from_iter(page, off, n, iter);
 
 		done += c;

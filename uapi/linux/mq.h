@@ -170,7 +170,8 @@
  */
 #define MQ_FEAT_QUEUES		(1ULL << 0)	/* topics, queues, netlink family */
 #define MQ_FEAT_GROUPS		(1ULL << 1)	/* consumer groups, commits */
-#define MQ_FEAT_ALL		(MQ_FEAT_QUEUES | MQ_FEAT_GROUPS | MQ_FEAT_MMAP)
+#define MQ_FEAT_ALL		(MQ_FEAT_QUEUES | MQ_FEAT_GROUPS | MQ_FEAT_MMAP | \
+				 MQ_FEAT_RECORD)
 
 /* Limits. */
 #define MQ_NAME_MAX		64		/* bytes with the NUL */
@@ -421,7 +422,7 @@ struct mq_mmap_info {
  * write(2), writev(2): one or more whole records back to back, each
  *	padded as above.  The kernel checks every record before it appends
  *	any: a length that does not add up, runs past the buffer or holds no
- *	byte of key or value, a magic, flag, reserved field, producer_id,
+ *	byte of value, a magic, flag, reserved field, producer_id,
  *	sequence or padding byte not as documented: EINVAL; a key and value
  *	larger than the topic's max_msg_size, or a call larger than
  *	MQ_RECORD_BATCH_MAX (unless it is one record) or than the ring:
