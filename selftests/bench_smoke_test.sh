@@ -43,15 +43,33 @@ sys.exit(1 if bad else 0)
 
 # check_solo_text: the text of --measure solo at two sizes has, in each
 # table, one row per transport with a batch, ns per send, per receive and
-# per pair, and a ratio to /dev/mq, all numbers above 0.
+# per pair, and a ratio to /dev/mq, all numbers above 0; and the table of
+# the consumers' ratios has both, at both sizes.
 check_solo_text() {
 	python3 -c '
 import sys
+text = sys.stdin.read()
+parts = text.split("\nConsumers of /dev/mq against their peers, solo: ")
+bad = []
+if len(parts) != 2:
+	bad.append("no table of solo ratios")
+	parts.append("")
+rows = parts[1].split("\n\n")[0].splitlines()[2:]
+names = sorted(" ".join(l.split()[:-4]) for l in rows)
+if names != ["mq-mmap / shmring 4096", "mq-mmap / shmring 64",
+	     "mq-record / mq 4096", "mq-record / mq 64"]:
+	bad.append("solo ratios: %s" % rows)
+for l in rows:
+	try:
+		ok = float(l.split()[-1]) > 0
+	except ValueError:
+		ok = False
+	if not ok:
+		bad.append("solo ratio: %s" % l)
 titles = ["/dev/mq", "/dev/mq, mmap consumer", "/dev/mq, record mode", "pipe",
 	  "AF_UNIX seqpacket", "POSIX mq", "shm ring (spin+futex)",
 	  "/dev/null + /dev/zero"]
-tables = sys.stdin.read().split("\nSolo, ")[1:]
-bad = []
+tables = parts[0].split("\nSolo, ")[1:]
 if len(tables) != 2:
 	bad.append("expected 2 solo tables, got %d" % len(tables))
 for t in tables:
@@ -77,10 +95,16 @@ check_solo_json() {
 import json, sys
 d = json.load(sys.stdin)
 n, bad = d["count"], []
-if len(d["solo"]) != 16 or d["throughput"] or d["pingpong"] or d["ratios"]:
-	bad.append("expected 16 solo rows and nothing else, got %d, %d, %d and %d"
-		   % (len(d["solo"]), len(d["throughput"]), len(d["pingpong"]),
-		      len(d["ratios"])))
+if len(d["solo"]) != 16 or d["throughput"] or d["pingpong"]:
+	bad.append("expected 16 solo rows and nothing else, got %d, %d and %d"
+		   % (len(d["solo"]), len(d["throughput"]), len(d["pingpong"])))
+# Solo has its ratios too: receives alone, both sizes, both ratios.
+got = sorted((e["measure"], e["of"], e["over"], e["size"]) for e in d["ratios"]
+	     if e["ok"] and e["ratio"] > 0)
+want = sorted(("solo", a, b, size) for a, b in [("mq-mmap", "shmring"), ("mq-record", "mq")]
+	      for size in (64, 4096))
+if got != want or len(d["ratios"]) != 4:
+	bad.append("solo ratios %s" % d["ratios"])
 for e in d["solo"]:
 	for r in e["rounds"]:
 		if r["error"] or r["pairs"] != n or r["batch"] < 1:
@@ -135,8 +159,8 @@ for e in d["throughput"]:
 		if r["error"] or r["sent"] != n or r["received"] != n:
 			bad.append("%s: sent %d, received %d of %d: %s" % (e["transport"],
 				   r["sent"], r["received"], n, r["error"]))
-want = {("mq-mmap", "shmring"), ("mq-record", "mq")}
-got = {(e["of"], e["over"]) for e in d["ratios"]}
+want = {("tput", "mq-mmap", "shmring"), ("tput", "mq-record", "mq")}
+got = {(e["measure"], e["of"], e["over"]) for e in d["ratios"]}
 if got != want or len(d["ratios"]) != 2:
 	bad.append("ratios %s" % sorted(got))
 for e in d["ratios"]:

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The report: a table per throughput message size, one of the ratios of
- * /dev/mq's other consumers to their peers, one for ping-pong and one per
- * solo message size, of the measurements that ran; one row per
- * transport, each with its ratio to /dev/mq; or the same as JSON.  Every
+ * The report: a table per throughput message size, one for ping-pong and
+ * one per solo message size, of the measurements that ran; one row per
+ * transport, each with its ratio to /dev/mq; after throughput's tables
+ * and after solo's, the ratios of /dev/mq's other consumers to their
+ * peers; or the same as JSON.  Every
  * cell is the median over the rounds; a cell with any failed round shows
  * FAILED, and the reason goes to the notes.
  */
@@ -153,10 +154,12 @@ static const struct row *mq_row(const struct row *rows, unsigned int nrows)
 }
 
 /*
- * The consumers of /dev/mq against their peers, throughput over
- * throughput: the mmap consumer against the shm ring (both read shared
- * memory with no system call per message), record mode against read(2)
- * of one message at a time.  Shown when both rows ran.
+ * The consumers of /dev/mq against their peers: the mmap consumer against
+ * the shm ring (both read shared memory with no system call per message),
+ * record mode against read(2) of one message at a time.  Throughput over
+ * throughput, where the producers take part (one write(2) a message for
+ * every /dev/mq row), and solo's receives over receives, where they do
+ * not.  Shown when both rows ran.
  */
 static const struct ratio {
 	const char *name;
@@ -320,16 +323,40 @@ static void text_throughput(const struct bench_opts *o, const struct run_info *r
 	}
 }
 
+/*
+ * A ratio's rate for one row and size: the throughput's median
+ * (MEASURE_TPUT), or solo's receives alone, a second over the median ns
+ * per receive (MEASURE_SOLO): what the consumer could take with a
+ * producer that cost nothing.  False if a round failed.
+ */
+static bool ratio_rate(const struct row *r, unsigned int si, unsigned int rounds,
+		       unsigned int measure, double *rate)
+{
+	double send, recv, pair;
+
+	if (measure == MEASURE_TPUT)
+		return tput_median(r, si, rounds, rate, NULL) && *rate > 0;
+	if (!solo_median(r, si, rounds, &send, &recv, &pair) || recv <= 0)
+		return false;
+	*rate = 1e9 / recv;
+	return true;
+}
+
 static void text_ratios(const struct bench_opts *o, const struct run_info *ri,
-			const struct row *rows, unsigned int nrows)
+			const struct row *rows, unsigned int nrows, unsigned int measure)
 {
 	const struct row *of, *over;
 	double a, b;
 	unsigned int k, s;
 	char num[40];
 
-	printf("\nConsumers of /dev/mq against their peers: throughput over throughput\n");
-	printf("%-24s %8s %14s %14s %7s\n", "ratio", "size", "msgs/s", "over msgs/s", "ratio");
+	if (measure == MEASURE_TPUT)
+		printf("\nConsumers of /dev/mq against their peers: throughput over throughput\n");
+	else
+		printf("\nConsumers of /dev/mq against their peers, solo: receives alone, a second over a second\n");
+	printf("%-24s %8s %14s %14s %7s\n", "ratio", "size",
+	       measure == MEASURE_TPUT ? "msgs/s" : "recvs/s",
+	       measure == MEASURE_TPUT ? "over msgs/s" : "over recvs/s", "ratio");
 	for (k = 0; k < NRATIOS; k++) {
 		of = find_row(rows, nrows, ratios[k].of);
 		over = find_row(rows, nrows, ratios[k].over);
@@ -337,8 +364,8 @@ static void text_ratios(const struct bench_opts *o, const struct run_info *ri,
 			continue;
 		for (s = 0; s < o->nsizes; s++) {
 			printf("%-24s %6zu B ", ratios[k].name, o->sizes[s]);
-			if (!tput_median(of, s, ri->rounds, &a, NULL) ||
-			    !tput_median(over, s, ri->rounds, &b, NULL) || b <= 0) {
+			if (!ratio_rate(of, s, ri->rounds, measure, &a) ||
+			    !ratio_rate(over, s, ri->rounds, measure, &b)) {
 				printf("%14s %14s %7s\n", "FAILED", "-", "-");
 				continue;
 			}
@@ -421,11 +448,13 @@ void report_text(const struct bench_opts *o, const struct run_info *ri,
 	if (o->measure & MEASURE_TPUT)
 		text_throughput(o, ri, rows, nrows);
 	if ((o->measure & MEASURE_TPUT) && have_ratios(rows, nrows))
-		text_ratios(o, ri, rows, nrows);
+		text_ratios(o, ri, rows, nrows, MEASURE_TPUT);
 	if (o->measure & MEASURE_PP)
 		text_pingpong(o, ri, rows, nrows);
 	if (o->measure & MEASURE_SOLO)
 		text_solo(o, ri, rows, nrows);
+	if ((o->measure & MEASURE_SOLO) && have_ratios(rows, nrows))
+		text_ratios(o, ri, rows, nrows, MEASURE_SOLO);
 
 	if (nnotes)
 		printf("\nNotes:\n");
@@ -499,34 +528,41 @@ static void json_throughput(const struct bench_opts *o, const struct run_info *r
 	}
 }
 
+/* Throughput's ratios, then solo's, of the measurements that ran. */
 static void json_ratios(const struct bench_opts *o, const struct run_info *ri,
 			const struct row *rows, unsigned int nrows)
 {
+	static const unsigned int kinds[] = { MEASURE_TPUT, MEASURE_SOLO };
 	const struct row *of, *over;
+	unsigned int k, s, m;
 	double a = 0, b = 0;
 	const char *sep = "";
-	unsigned int k, s;
 	bool ok;
 
-	for (k = 0; k < NRATIOS; k++) {
-		of = find_row(rows, nrows, ratios[k].of);
-		over = find_row(rows, nrows, ratios[k].over);
-		if (!of || !over)
+	for (m = 0; m < 2; m++) {
+		if (!(o->measure & kinds[m]))
 			continue;
-		for (s = 0; s < o->nsizes; s++) {
-			ok = tput_median(of, s, ri->rounds, &a, NULL) &&
-			     tput_median(over, s, ri->rounds, &b, NULL) && b > 0;
-			printf("%s\n    {\"name\": ", sep);
-			sep = ",";
-			json_str(ratios[k].name);
-			printf(", \"of\": \"%s\", \"over\": \"%s\", \"size\": %zu, \"ok\": %s, ",
-			       ratios[k].of->name, ratios[k].over->name, o->sizes[s],
-			       ok ? "true" : "false");
-			if (ok)
-				printf("\"msgs_per_s\": %.1f, \"over_msgs_per_s\": %.1f, \"ratio\": %.4f}",
-				       a, b, a / b);
-			else
-				printf("\"msgs_per_s\": null, \"over_msgs_per_s\": null, \"ratio\": null}");
+		for (k = 0; k < NRATIOS; k++) {
+			of = find_row(rows, nrows, ratios[k].of);
+			over = find_row(rows, nrows, ratios[k].over);
+			if (!of || !over)
+				continue;
+			for (s = 0; s < o->nsizes; s++) {
+				ok = ratio_rate(of, s, ri->rounds, kinds[m], &a) &&
+				     ratio_rate(over, s, ri->rounds, kinds[m], &b);
+				printf("%s\n    {\"name\": ", sep);
+				sep = ",";
+				json_str(ratios[k].name);
+				printf(", \"measure\": \"%s\", \"of\": \"%s\", \"over\": \"%s\", \"size\": %zu, \"ok\": %s, ",
+				       kinds[m] == MEASURE_TPUT ? "tput" : "solo",
+				       ratios[k].of->name, ratios[k].over->name, o->sizes[s],
+				       ok ? "true" : "false");
+				if (ok)
+					printf("\"per_s\": %.1f, \"over_per_s\": %.1f, \"ratio\": %.4f}",
+					       a, b, a / b);
+				else
+					printf("\"per_s\": null, \"over_per_s\": null, \"ratio\": null}");
+			}
 		}
 	}
 }
@@ -643,8 +679,7 @@ void report_json(const struct bench_opts *o, const struct run_info *ri,
 	if (o->measure & MEASURE_TPUT)
 		json_throughput(o, ri, rows, nrows);
 	printf("\n  ],\n  \"ratios\": [");
-	if (o->measure & MEASURE_TPUT)
-		json_ratios(o, ri, rows, nrows);
+	json_ratios(o, ri, rows, nrows);
 	printf("\n  ],\n  \"pingpong\": [");
 	if (o->measure & MEASURE_PP)
 		json_pingpong(o, ri, rows, nrows);
