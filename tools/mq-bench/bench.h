@@ -94,6 +94,20 @@ struct run_info {
 	unsigned int rounds;	/* completed: fewer than --repeat if interrupted */
 };
 
+/*
+ * How many times a side with nothing to do polls shared memory before it
+ * sleeps: the shm ring's two sides, and the mmap consumer of /dev/mq,
+ * alike, so that neither gets a longer spin than the other.
+ */
+#define SPIN_POLLS		4096
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
 /* clock.c: rdtsc calibrated once against CLOCK_MONOTONIC. */
 int clock_calibrate(void);
 double clock_hz(void);

@@ -13,6 +13,7 @@ void chan_init(struct chan *ch, size_t msg_size)
 	ch->msg_size = msg_size;
 	ch->tx_seen = 0;
 	ch->rx_seen = 0;
+	ch->rx_state = NULL;
 }
 
 void chan_keep_fds(struct chan *ch, enum chan_end end)

@@ -28,11 +28,12 @@
 #define QUICK_COUNT	2000
 
 /*
- * In table order: /dev/mq first, the reference of every ratio; null, the
- * floor that moves no data, last.
+ * In table order: /dev/mq first, the reference of every ratio, then its
+ * other consumers; null, the floor that moves no data, last.
  */
 static const struct transport *const all[] = {
-	&t_mq, &t_pipe, &t_unix, &t_posixmq, &t_shmring, &t_null,
+	&t_mq, &t_mq_mmap, &t_mq_record, &t_pipe, &t_unix, &t_posixmq, &t_shmring,
+	&t_null,
 };
 #define NTRANSPORTS	(sizeof(all) / sizeof(all[0]))
 
@@ -59,10 +60,12 @@ static void usage(FILE *f)
 "                         (ping-pong), solo (one process sends a batch, then\n"
 "                         receives it back: ns per send and per receive)\n"
 "                         (default: tput,pp)\n"
-"  -t, --transports LIST  comma-separated, of: mq, pipe, unix, posixmq,\n"
-"                         shmring, null (default: all; null, a write to\n"
-"                         /dev/null and a read from /dev/zero that move no\n"
-"                         data, is measured by solo only)\n"
+"  -t, --transports LIST  comma-separated, of: mq, mq-mmap, mq-record, pipe,\n"
+"                         unix, posixmq, shmring, null (default: all; mq-mmap\n"
+"                         and mq-record are /dev/mq read by an mmap consumer\n"
+"                         and in record mode; null, a write to /dev/null and\n"
+"                         a read from /dev/zero that move no data, is\n"
+"                         measured by solo only)\n"
 "  -s, --size LIST        throughput and solo message sizes in bytes,\n"
 "                         comma-separated, %d..%d (default: 64,4096)\n"
 "  -p, --pp-size S        ping-pong message size (default: 64)\n"
@@ -72,8 +75,9 @@ static void usage(FILE *f)
 "                         shown (default: 3, at most %d)\n"
 "  -b, --buffer BYTES     what each transport may hold in flight, a power\n"
 "                         of two; K and M suffixes (default: 1M)\n"
-"      --topic NAME       use this existing topic for /dev/mq (queue 0; and\n"
-"                         queue 1 for ping-pong) instead of creating one\n"
+"      --topic NAME       use this existing topic for /dev/mq, for mq,\n"
+"                         mq-mmap and mq-record (queue 0; and queue 1 for\n"
+"                         ping-pong) instead of creating one\n"
 "      --no-pin           do not pin the two processes to CPUs 0 and 1\n"
 "  -q, --quick            a smoke test: --count %d --repeat 1\n"
 "  -j, --json             JSON instead of tables\n"
@@ -173,7 +177,7 @@ static unsigned int parse_transports(const char *arg, bool chosen[NTRANSPORTS])
 			if (!strcmp(tok, all[i]->name))
 				break;
 		if (i == NTRANSPORTS)
-			bad("--transports: no transport '%s' (mq, pipe, unix, posixmq, shmring, null)",
+			bad("--transports: no transport '%s' (mq, mq-mmap, mq-record, pipe, unix, posixmq, shmring, null)",
 			    tok);
 		if (chosen[i])
 			bad("--transports lists '%s' twice", tok);
@@ -233,6 +237,18 @@ static void check_no_data(const struct bench_opts *o, bool chosen[NTRANSPORTS],
 	}
 	if ((o->measure & (MEASURE_TPUT | MEASURE_PP)) && !moving)
 		bad("--measure tput and pp need a transport that moves data, not null alone");
+}
+
+/* Whether a /dev/mq transport (one of its consumers) is chosen. */
+static bool uses_devmq(const bool chosen[NTRANSPORTS])
+{
+	unsigned int i;
+
+	for (i = 0; i < NTRANSPORTS; i++)
+		if (chosen[i] && (all[i] == &t_mq || all[i] == &t_mq_mmap ||
+				  all[i] == &t_mq_record))
+			return true;
+	return false;
 }
 
 static double parse_duration(const char *arg)
@@ -423,7 +439,7 @@ int main(int argc, char **argv)
 			o.repeat = 1;
 	}
 	check_no_data(&o, chosen, named);
-	if (o.topic && !chosen[0])
+	if (o.topic && !uses_devmq(chosen))
 		bad("--topic is for /dev/mq, which --transports leaves out");
 	largest = o.pp_size;
 	for (s = 0; s < o.nsizes; s++)

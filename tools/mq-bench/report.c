@@ -2,7 +2,9 @@
 /*
  * The report: a table per throughput message size, one for ping-pong and
  * one per solo message size, of the measurements that ran; one row per
- * transport, each with its ratio to /dev/mq; or the same as JSON.  Every
+ * transport, each with its ratio to /dev/mq; after throughput's tables
+ * and after solo's, the ratios of /dev/mq's other consumers to their
+ * peers; or the same as JSON.  Every
  * cell is the median over the rounds; a cell with any failed round shows
  * FAILED, and the reason goes to the notes.
  */
@@ -133,15 +135,51 @@ static bool moves_data(const struct row *r)
 	return !r->t->no_data;
 }
 
-/* The row of /dev/mq, the reference of every ratio, or NULL. */
-static const struct row *mq_row(const struct row *rows, unsigned int nrows)
+/* The row of transport @t, or NULL when it did not run. */
+static const struct row *find_row(const struct row *rows, unsigned int nrows,
+				  const struct transport *t)
 {
 	unsigned int i;
 
 	for (i = 0; i < nrows; i++)
-		if (rows[i].t == &t_mq)
+		if (rows[i].t == t)
 			return &rows[i];
 	return NULL;
+}
+
+/* The row of /dev/mq, the reference of every ratio, or NULL. */
+static const struct row *mq_row(const struct row *rows, unsigned int nrows)
+{
+	return find_row(rows, nrows, &t_mq);
+}
+
+/*
+ * The consumers of /dev/mq against their peers: the mmap consumer against
+ * the shm ring (both read shared memory with no system call per message),
+ * record mode against read(2) of one message at a time.  Throughput over
+ * throughput, where the producers take part (one write(2) a message for
+ * every /dev/mq row), and solo's receives over receives, where they do
+ * not.  Shown when both rows ran.
+ */
+static const struct ratio {
+	const char *name;
+	const struct transport *of, *over;
+} ratios[] = {
+	{ "mq-mmap / shmring", &t_mq_mmap, &t_shmring },
+	{ "mq-record / mq", &t_mq_record, &t_mq },
+};
+#define NRATIOS		(sizeof(ratios) / sizeof(ratios[0]))
+
+/* Whether any ratio has both of its rows in this run. */
+static bool have_ratios(const struct row *rows, unsigned int nrows)
+{
+	unsigned int k;
+
+	for (k = 0; k < NRATIOS; k++)
+		if (find_row(rows, nrows, ratios[k].of) &&
+		    find_row(rows, nrows, ratios[k].over))
+			return true;
+	return false;
 }
 
 /* Failed rounds, as notes, once per cell. */
@@ -285,6 +323,58 @@ static void text_throughput(const struct bench_opts *o, const struct run_info *r
 	}
 }
 
+/*
+ * A ratio's rate for one row and size: the throughput's median
+ * (MEASURE_TPUT), or solo's receives alone, a second over the median ns
+ * per receive (MEASURE_SOLO): what the consumer could take with a
+ * producer that cost nothing.  False if a round failed.
+ */
+static bool ratio_rate(const struct row *r, unsigned int si, unsigned int rounds,
+		       unsigned int measure, double *rate)
+{
+	double send, recv, pair;
+
+	if (measure == MEASURE_TPUT)
+		return tput_median(r, si, rounds, rate, NULL) && *rate > 0;
+	if (!solo_median(r, si, rounds, &send, &recv, &pair) || recv <= 0)
+		return false;
+	*rate = 1e9 / recv;
+	return true;
+}
+
+static void text_ratios(const struct bench_opts *o, const struct run_info *ri,
+			const struct row *rows, unsigned int nrows, unsigned int measure)
+{
+	const struct row *of, *over;
+	double a, b;
+	unsigned int k, s;
+	char num[40];
+
+	if (measure == MEASURE_TPUT)
+		printf("\nConsumers of /dev/mq against their peers: throughput over throughput\n");
+	else
+		printf("\nConsumers of /dev/mq against their peers, solo: receives alone, a second over a second\n");
+	printf("%-24s %8s %14s %14s %7s\n", "ratio", "size",
+	       measure == MEASURE_TPUT ? "msgs/s" : "recvs/s",
+	       measure == MEASURE_TPUT ? "over msgs/s" : "over recvs/s", "ratio");
+	for (k = 0; k < NRATIOS; k++) {
+		of = find_row(rows, nrows, ratios[k].of);
+		over = find_row(rows, nrows, ratios[k].over);
+		if (!of || !over)
+			continue;
+		for (s = 0; s < o->nsizes; s++) {
+			printf("%-24s %6zu B ", ratios[k].name, o->sizes[s]);
+			if (!ratio_rate(of, s, ri->rounds, measure, &a) ||
+			    !ratio_rate(over, s, ri->rounds, measure, &b)) {
+				printf("%14s %14s %7s\n", "FAILED", "-", "-");
+				continue;
+			}
+			printf("%14s ", thousands(num, sizeof(num), a));
+			printf("%14s %7.2f\n", thousands(num, sizeof(num), b), a / b);
+		}
+	}
+}
+
 static void text_pingpong(const struct bench_opts *o, const struct run_info *ri,
 			  const struct row *rows, unsigned int nrows)
 {
@@ -357,10 +447,14 @@ void report_text(const struct bench_opts *o, const struct run_info *ri,
 	print_setup(o, ri);
 	if (o->measure & MEASURE_TPUT)
 		text_throughput(o, ri, rows, nrows);
+	if ((o->measure & MEASURE_TPUT) && have_ratios(rows, nrows))
+		text_ratios(o, ri, rows, nrows, MEASURE_TPUT);
 	if (o->measure & MEASURE_PP)
 		text_pingpong(o, ri, rows, nrows);
 	if (o->measure & MEASURE_SOLO)
 		text_solo(o, ri, rows, nrows);
+	if ((o->measure & MEASURE_SOLO) && have_ratios(rows, nrows))
+		text_ratios(o, ri, rows, nrows, MEASURE_SOLO);
 
 	if (nnotes)
 		printf("\nNotes:\n");
@@ -430,6 +524,45 @@ static void json_throughput(const struct bench_opts *o, const struct run_info *r
 				printf("}");
 			}
 			printf("]}");
+		}
+	}
+}
+
+/* Throughput's ratios, then solo's, of the measurements that ran. */
+static void json_ratios(const struct bench_opts *o, const struct run_info *ri,
+			const struct row *rows, unsigned int nrows)
+{
+	static const unsigned int kinds[] = { MEASURE_TPUT, MEASURE_SOLO };
+	const struct row *of, *over;
+	unsigned int k, s, m;
+	double a = 0, b = 0;
+	const char *sep = "";
+	bool ok;
+
+	for (m = 0; m < 2; m++) {
+		if (!(o->measure & kinds[m]))
+			continue;
+		for (k = 0; k < NRATIOS; k++) {
+			of = find_row(rows, nrows, ratios[k].of);
+			over = find_row(rows, nrows, ratios[k].over);
+			if (!of || !over)
+				continue;
+			for (s = 0; s < o->nsizes; s++) {
+				ok = ratio_rate(of, s, ri->rounds, kinds[m], &a) &&
+				     ratio_rate(over, s, ri->rounds, kinds[m], &b);
+				printf("%s\n    {\"name\": ", sep);
+				sep = ",";
+				json_str(ratios[k].name);
+				printf(", \"measure\": \"%s\", \"of\": \"%s\", \"over\": \"%s\", \"size\": %zu, \"ok\": %s, ",
+				       kinds[m] == MEASURE_TPUT ? "tput" : "solo",
+				       ratios[k].of->name, ratios[k].over->name, o->sizes[s],
+				       ok ? "true" : "false");
+				if (ok)
+					printf("\"per_s\": %.1f, \"over_per_s\": %.1f, \"ratio\": %.4f}",
+					       a, b, a / b);
+				else
+					printf("\"per_s\": null, \"over_per_s\": null, \"ratio\": null}");
+			}
 		}
 	}
 }
@@ -519,8 +652,8 @@ static void json_solo(const struct bench_opts *o, const struct run_info *ri,
 }
 
 /*
- * "throughput" and "pingpong" are always there, empty when they did not
- * run; "solo" only when it ran, so that the default output is as it was.
+ * "throughput", "ratios" and "pingpong" are always there, empty when they
+ * did not run; "solo" only when it ran.
  */
 void report_json(const struct bench_opts *o, const struct run_info *ri,
 		 const struct row *rows, unsigned int nrows)
@@ -545,6 +678,8 @@ void report_json(const struct bench_opts *o, const struct run_info *ri,
 	       o->buffer);
 	if (o->measure & MEASURE_TPUT)
 		json_throughput(o, ri, rows, nrows);
+	printf("\n  ],\n  \"ratios\": [");
+	json_ratios(o, ri, rows, nrows);
 	printf("\n  ],\n  \"pingpong\": [");
 	if (o->measure & MEASURE_PP)
 		json_pingpong(o, ri, rows, nrows);

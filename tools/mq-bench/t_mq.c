@@ -10,6 +10,10 @@
  * puts a reader at the queue's next offset, so it sees every message
  * written after that, and none written before (by an earlier test on the
  * same queue).
+ *
+ * The mmap and record-mode consumers (t_mq_mmap.c, t_mq_record.c) are
+ * this transport with another receive: they share its topic, counting
+ * their setups so that the last teardown deletes it, and its producer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +35,7 @@ static char topic[MQ_NAME_MAX];
 static unsigned int nqueues;
 static uint64_t ring_size;	/* 0: --topic's, and the kernel would not say */
 static struct mq_admin *admin;	/* set while we own the topic */
+static unsigned int users;	/* transports set up on the topic */
 
 static int queue_path(char *buf, size_t len, unsigned int queue)
 {
@@ -136,20 +141,31 @@ static uint64_t topic_ring_size(void)
 	return size;
 }
 
-static int devmq_setup(const struct bench_opts *o, char *why, size_t why_len)
+int devmq_setup(const struct bench_opts *o, uint64_t features,
+		const char *feature_name, char *why, size_t why_len)
 {
-	uint64_t features = 0;
+	uint64_t have = 0;
 	int ret;
 
-	ret = devmq_features(&features);
+	ret = devmq_features(&have);
 	if (ret) {
 		snprintf(why, why_len, "/dev/" MQ_CONTROL_NAME ": %s (is mq.ko loaded?)",
 			 strerror(-ret));
 		return ret;
 	}
-	if (!(features & MQ_FEAT_QUEUES)) {
+	if (!(have & MQ_FEAT_QUEUES)) {
 		snprintf(why, why_len, "the loaded mq.ko has no queues yet (MQ_FEAT_QUEUES not set)");
 		return -ENOTSUP;
+	}
+	if ((have & features) != features) {
+		snprintf(why, why_len, "the loaded mq.ko lacks what this consumer needs (%s not set)",
+			 feature_name);
+		return -ENOTSUP;
+	}
+	/* Another /dev/mq transport made (or found) the topic already. */
+	if (users) {
+		users++;
+		return 0;
 	}
 	if (o->topic) {
 		snprintf(topic, sizeof(topic), "%s", o->topic);
@@ -160,13 +176,25 @@ static int devmq_setup(const struct bench_opts *o, char *why, size_t why_len)
 		}
 		nqueues = queue_exists(1) ? 2 : 1;
 		ring_size = topic_ring_size();
+		users = 1;
 		return 0;
 	}
-	return create_topic(o, why, why_len);
+	ret = create_topic(o, why, why_len);
+	if (!ret)
+		users = 1;
+	return ret;
 }
 
-static void devmq_teardown(void)
+/* The plain consumer, one read(2) a message, needs queues only. */
+static int devmq_setup_read(const struct bench_opts *o, char *why, size_t why_len)
 {
+	return devmq_setup(o, 0, NULL, why, why_len);
+}
+
+void devmq_teardown(void)
+{
+	if (!users || --users)
+		return;
 	if (admin) {
 		int ret = mq_admin_topic_del(admin, topic);
 
@@ -177,8 +205,8 @@ static void devmq_teardown(void)
 	}
 }
 
-static int devmq_open(struct chan *ch, const struct bench_opts *o,
-			unsigned int id, size_t msg_size, char *why, size_t why_len)
+int devmq_open(struct chan *ch, const struct bench_opts *o, unsigned int id,
+	       size_t msg_size, char *why, size_t why_len)
 {
 	char path[32 + MQ_NAME_MAX];
 	int ret;
@@ -209,7 +237,7 @@ static int devmq_open(struct chan *ch, const struct bench_opts *o,
 	return 0;
 }
 
-static int devmq_send(struct chan *ch, const void *buf, size_t len)
+int devmq_send(struct chan *ch, const void *buf, size_t len)
 {
 	ssize_t n;
 
@@ -237,7 +265,7 @@ static ssize_t devmq_recv(struct chan *ch, void *buf, size_t len)
  * bytes an open reader has not read yet (MQ_FULL_BLOCK).  Ours are the
  * only readers, unless --topic names a topic others read too.
  */
-static long devmq_capacity(struct chan *ch, char *why, size_t why_len)
+long devmq_capacity(struct chan *ch, char *why, size_t why_len)
 {
 	uint64_t stride = MQ_RECORD_ALIGN(MQ_RECORD_HDR_SIZE + ch->msg_size);
 
@@ -251,7 +279,7 @@ static long devmq_capacity(struct chan *ch, char *why, size_t why_len)
 const struct transport t_mq = {
 	.name = "mq",
 	.title = "/dev/mq",
-	.setup = devmq_setup,
+	.setup = devmq_setup_read,
 	.teardown = devmq_teardown,
 	.open = devmq_open,
 	.keep = chan_keep_fds,

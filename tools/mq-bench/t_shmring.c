@@ -16,7 +16,7 @@
  * read(2) or write(2) would, so the ring is not credited with zero copy.
  *
  * Waiting: a side with nothing to do polls the other's counter up to
- * SHM_SPIN times (the common case while both run), then sleeps on it
+ * SPIN_POLLS times (the common case while both run), then sleeps on it
  * with FUTEX_WAIT after raising its @*_waiting flag; the other side
  * issues FUTEX_WAKE only when it sees that flag after moving its counter.
  * The futexes are not FUTEX_PRIVATE: the two sides are two processes.
@@ -31,7 +31,6 @@
 
 #include "bench.h"
 
-#define SHM_SPIN	4096
 #define SHM_LINE	64
 
 struct shm_ring {
@@ -53,13 +52,6 @@ struct shm_slot {
 	unsigned char data[];
 };
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
 static long futex(uint32_t *word, int op, uint32_t val)
 {
 	return syscall(SYS_futex, word, op, val, NULL, NULL, 0);
@@ -79,7 +71,7 @@ static uint32_t ring_wait(uint32_t *pos, uint32_t old, uint32_t *waiting)
 	uint32_t now;
 	int i;
 
-	for (i = 0; i < SHM_SPIN; i++) {
+	for (i = 0; i < SPIN_POLLS; i++) {
 		/*
 		 * Pairs with the RELEASE store in ring_publish(): once the
 		 * counter moves, what the other side did before moving it

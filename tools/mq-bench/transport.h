@@ -36,6 +36,11 @@ struct chan {
 	 */
 	uint32_t tx_seen;	/* the consumer's head, as the producer saw it */
 	uint32_t rx_seen;	/* the producer's tail, as the consumer saw it */
+	/*
+	 * The consumer end's own state (the mmap and record-mode consumers
+	 * of /dev/mq), or NULL: the transport's keep() and close() free it.
+	 */
+	void *rx_state;
 };
 
 struct transport {
@@ -74,6 +79,8 @@ struct transport {
 };
 
 extern const struct transport t_mq;
+extern const struct transport t_mq_mmap;
+extern const struct transport t_mq_record;
 extern const struct transport t_pipe;
 extern const struct transport t_unix;
 extern const struct transport t_posixmq;
@@ -84,5 +91,21 @@ extern const struct transport t_null;
 void chan_init(struct chan *ch, size_t msg_size);
 void chan_keep_fds(struct chan *ch, enum chan_end end);
 void chan_close_fds(struct chan *ch);
+
+/*
+ * Shared by the /dev/mq transports (t_mq.c), which differ only in their
+ * consumer: one topic serves them all, made by the first setup and
+ * deleted by the last teardown.  devmq_setup() also checks that the
+ * loaded module has @features (MQ_FEAT_*, @feature_name as the uapi
+ * header spells them), -ENOTSUP otherwise.  devmq_open() opens the
+ * consumer's descriptor, then the producer's.
+ */
+int devmq_setup(const struct bench_opts *o, uint64_t features,
+		const char *feature_name, char *why, size_t why_len);
+void devmq_teardown(void);
+int devmq_open(struct chan *ch, const struct bench_opts *o, unsigned int id,
+	       size_t msg_size, char *why, size_t why_len);
+int devmq_send(struct chan *ch, const void *buf, size_t len);
+long devmq_capacity(struct chan *ch, char *why, size_t why_len);
 
 #endif /* MQ_BENCH_TRANSPORT_H */
