@@ -36,6 +36,7 @@
 #include <linux/mq.h>
 #include "libmq.h"
 
+#include "mq_caps.h"
 #include "kselftest_harness.h"
 
 #define OBJECTS_PATH	"/sys/kernel/debug/mq/objects"
@@ -1034,22 +1035,6 @@ struct unprivileged {
 	int dump_err, dump_seen, queue_err, queue_seen;
 };
 
-static int drop_net_admin(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-	const unsigned int bit = 1U << (CAP_NET_ADMIN % 32);
-
-	if (syscall(SYS_capget, &h, d))
-		return -errno;
-	d[CAP_NET_ADMIN / 32].effective &= ~bit;
-	d[CAP_NET_ADMIN / 32].permitted &= ~bit;
-	d[CAP_NET_ADMIN / 32].inheritable &= ~bit;
-	return syscall(SYS_capset, &h, d) ? -errno : 0;
-}
-
 static int count_mine(const struct mq_topic_config *cfg, void *arg)
 {
 	int *n = arg;
@@ -1075,7 +1060,7 @@ static void run_unprivileged(bool as_nobody, struct unprivileged *u)
 	if (as_nobody) {
 		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
 			_exit(2);
-	} else if (drop_net_admin()) {
+	} else if (mqt_drop_net_admin()) {
 		_exit(2);
 	}
 	/* The socket is opened without the capability, as a user's would be. */

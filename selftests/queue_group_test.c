@@ -29,6 +29,7 @@
 #include <netlink/netlink.h>
 
 #include "mq_util.h"
+#include "mq_caps.h"
 #include "kselftest_harness.h"
 
 #define MSG_LEN		32
@@ -689,21 +690,6 @@ TEST_F(grp, admin_set_and_delete)
 					       NULL, count_cb, &m));
 }
 
-static int drop_net_admin(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-	const unsigned int bit = 1U << (CAP_NET_ADMIN % 32);
-
-	if (syscall(SYS_capget, &h, d))
-		return -errno;
-	d[CAP_NET_ADMIN / 32].effective &= ~bit;
-	d[CAP_NET_ADMIN / 32].permitted &= ~bit;
-	return syscall(SYS_capset, &h, d) ? -errno : 0;
-}
-
 /* Without CAP_NET_ADMIN: listing works, setting and deleting do not. */
 TEST_F(grp, admin_needs_net_admin)
 {
@@ -719,7 +705,7 @@ TEST_F(grp, admin_needs_net_admin)
 		struct mq_admin *a;
 		int n = 0;
 
-		if (drop_net_admin() || mq_admin_open(&a))
+		if (mqt_drop_net_admin() || mq_admin_open(&a))
 			_exit(10);
 		if (mq_admin_group_set(a, self->cfg.name, 0, "g",
 				       MQ_GROUP_START_EARLIEST, 0) != -EPERM)

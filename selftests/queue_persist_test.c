@@ -29,6 +29,7 @@
 
 #include "mq_util.h"
 #include "mq_mmap.h"
+#include "mq_caps.h"
 #include "kselftest_harness.h"
 
 /* 128-byte records: 32 fill a 4096-byte ring exactly. */
@@ -37,21 +38,6 @@
 #define SHORT_MS	200	/* an ack timeout a test waits out */
 
 /* ---- helpers -------------------------------------------------------------- */
-
-static int drop_net_admin(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-	const unsigned int bit = 1U << (CAP_NET_ADMIN % 32);
-
-	if (syscall(SYS_capget, &h, d))
-		return -errno;
-	d[CAP_NET_ADMIN / 32].effective &= ~bit;
-	d[CAP_NET_ADMIN / 32].permitted &= ~bit;
-	return syscall(SYS_capset, &h, d) ? -errno : 0;
-}
 
 static int become_nobody(void)
 {
@@ -319,7 +305,7 @@ TEST_F(persist, attach_needs_owner_or_net_admin)
 		int fd = mqt_open(self->cfg.name, 0, O_RDONLY);
 		int other = mqt_open(mine.name, 0, O_RDONLY);
 
-		if (fd < 0 || other < 0 || drop_net_admin())
+		if (fd < 0 || other < 0 || mqt_drop_net_admin())
 			_exit(2);
 		if (mqt_persist_attach(other) != -EPERM)
 			_exit(4);
