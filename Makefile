@@ -7,6 +7,7 @@
 #   make KDIR=/lib/modules/$(uname -r)/build
 #                        the module for the kernel this host runs
 #   make check | demo    the README's two commands (tools/check, tools/demo)
+#   make unit            libmq's host unit test (lib/unit_test), no guest
 #
 # The module is built by kbuild from ./Kbuild; this file is not read by it.
 
@@ -42,6 +43,9 @@ selftests:
 check:
 	tools/check
 
+unit:
+	$(MAKE) -C lib test
+
 demo:
 	tools/demo
 
@@ -49,4 +53,4 @@ clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	@set -e; for d in $(USER_DIRS); do $(MAKE) -C $$d clean; done
 
-.PHONY: all module user selftests check demo clean
+.PHONY: all module user selftests check demo unit clean

@@ -9,10 +9,16 @@
  *
  * Admin (mq_admin_*): topics and queues over the generic netlink family
  * "mq", through libnl-genl.  Creating and deleting need CAP_NET_ADMIN.
+ *
+ * Clients (LIBMQ_4): mq_producer_* appends keyed records to the queues of
+ * a topic in record mode, mq_consumer_* reads them as a member of a
+ * consumer group on every queue, and mq_partition() is the partitioner
+ * they share with Kafka.  Documentation/libmq.rst describes each call.
  */
 #ifndef LIBMQ_H
 #define LIBMQ_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/mq.h>
 
@@ -126,6 +132,109 @@ int mq_admin_group_set(struct mq_admin *admin, const char *topic,
 /* Deletes the group; -ENOENT if none, -EBUSY while it has members. */
 int mq_admin_group_del(struct mq_admin *admin, const char *topic,
 		       uint32_t queue, const char *group);
+
+/* ---- partitioning (LIBMQ_4) ---------------------------------------------- */
+
+/*
+ * Kafka's murmur2 (Utils.murmur2: 32-bit MurmurHash2, seed 0x9747b28c) of
+ * @len bytes at @key.
+ */
+uint32_t mq_murmur2(const void *key, size_t len);
+/*
+ * Kafka's default partitioner: (murmur2(key) & 0x7fffffff) % @nqueues, the
+ * queue a producer sends a keyed record to.  -EINVAL when @nqueues is 0 or
+ * above MQ_QUEUES_MAX, or @key is NULL with a length.
+ */
+int mq_partition(const void *key, size_t len, uint32_t nqueues);
+
+/* ---- producer (LIBMQ_4) ------------------------------------------------- */
+
+struct mq_producer;
+
+#define MQ_PRODUCER_F_ALL	0	/* no flags are defined yet */
+
+/*
+ * Opens every queue of @topic for writing, in record mode.  -EINVAL for a
+ * bad name or a flag, -ENOENT when there is no such topic, open(2)'s errno
+ * (-EACCES...) for a queue node.
+ */
+int mq_producer_open(struct mq_producer **pp, const char *topic,
+		     uint32_t flags);
+/*
+ * Frames a record and buffers it for queue @queue, or with @queue -1 for
+ * mq_partition(@key) or, keyless, the next queue round-robin.  Returns the
+ * queue, or -errno: -EINVAL for bad arguments (an empty value among them),
+ * -EMSGSIZE when key and value exceed the topic's max_msg_size.  It writes
+ * only when the queue's pending records would pass the batch limit:
+ * mq_producer_flush()'s errors then.
+ */
+int mq_producer_send(struct mq_producer *p, int32_t queue, const void *key,
+		     uint32_t key_len, const void *value, uint32_t value_len);
+/*
+ * One record-mode write per queue with pending records, in queue order;
+ * 0, or the first write's -errno, which ends the flush: the records of
+ * that write are dropped, appended or not.  On a topic with acks each
+ * write returns once its records are acknowledged: -ENOTCONN, -ETIMEDOUT,
+ * -EINTR otherwise (Documentation/libmq.rst has every outcome).
+ */
+int mq_producer_flush(struct mq_producer *p);
+/* The topic's number of queues, or -EINVAL. */
+int mq_producer_queues(const struct mq_producer *p);
+/* Closes the queues; records not flushed are dropped.  NULL is a no-op. */
+void mq_producer_close(struct mq_producer *p);
+
+/* ---- consumer (LIBMQ_4) ------------------------------------------------- */
+
+struct mq_consumer;
+
+/* Acknowledge each record as it is read: at-most-once. */
+#define MQ_CONSUMER_F_AUTOCOMMIT	(1U << 0)
+#define MQ_CONSUMER_F_ALL		(MQ_CONSUMER_F_AUTOCOMMIT)
+
+/* One record as the callback sees it: valid only during the call. */
+struct mq_message {
+	uint32_t queue;
+	uint64_t offset;	/* its offset in the queue */
+	uint64_t timestamp;	/* CLOCK_REALTIME ns, the kernel's at append */
+	const void *key;	/* NULL when key_len is 0 */
+	uint32_t key_len;
+	const void *value;
+	uint32_t value_len;	/* at least 1 */
+};
+
+/* Returns 0 to go on, anything else to stop (a negative value, best). */
+typedef int (*mq_message_cb)(const struct mq_message *msg, void *arg);
+
+/*
+ * Opens every queue of @topic for reading, in record mode, and joins group
+ * @group on each, starting at @start (MQ_GROUP_START_LATEST or _EARLIEST)
+ * where the group is new.  -EINVAL for a bad name, start or flag,
+ * -ENOENT when there is no such topic, the join's errno otherwise.
+ */
+int mq_consumer_open(struct mq_consumer **cp, const char *topic,
+		     const char *group, uint32_t start, uint32_t flags);
+/*
+ * Waits up to @timeout_ms (-1: for ever, 0: not at all) for records on any
+ * queue, and calls @cb for each, in offset order per queue.  Returns the
+ * number delivered (0: the timeout passed), @cb's non-zero return, or
+ * -errno: -EINTR (a signal), -ENODEV (the topic was deleted), -EBADMSG (a
+ * record failed its CRC), -ENOBUFS (too much uncommitted: commit first).
+ */
+int mq_consumer_poll(struct mq_consumer *c, int timeout_ms, mq_message_cb cb,
+		     void *arg);
+/*
+ * Acknowledges every record of queue @queue this consumer got below
+ * @offset (the next to process, as Kafka commits).  -EINVAL for a queue out
+ * of range, else MQ_IOC_COMMIT's errno.
+ */
+int mq_consumer_commit(struct mq_consumer *c, uint32_t queue, uint64_t offset);
+/* The topic's number of queues, or -EINVAL. */
+int mq_consumer_queues(const struct mq_consumer *c);
+/*
+ * Leaves the groups by closing the queues: what was read and not committed
+ * is delivered again to another member.  NULL is a no-op.
+ */
+void mq_consumer_close(struct mq_consumer *c);
 
 #ifdef __cplusplus
 }

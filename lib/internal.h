@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR MIT) */
+/*
+ * What libmq's files share and do not export: libmq.map leaves these
+ * symbols local to libmq.so, and their mq__ prefix keeps them out of the
+ * way of a program that links libmq.a.
+ */
+#ifndef LIBMQ_INTERNAL_H
+#define LIBMQ_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* CRC-32C (Castagnoli) as the record format uses it: init ~0, final xor ~0. */
+uint32_t mq__crc32c(const void *buf, size_t len);
+
+/*
+ * 0 when @name is a valid topic or group name (1..MQ_NAME_MAX-1 bytes of
+ * [A-Za-z0-9._-], neither "." nor ".."), else -EINVAL.  The kernel checks
+ * names too; the library checks first because it makes paths from them.
+ */
+int mq__name_check(const char *name);
+
+/*
+ * Opens queue @queue of @topic as /dev/mq/<topic>/<queue> with @flags
+ * (O_CLOEXEC added) and sets record mode on it: the fd, or -errno.
+ */
+int mq__queue_open(const char *topic, uint32_t queue, int flags);
+
+#endif /* LIBMQ_INTERNAL_H */
