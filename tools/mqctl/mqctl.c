@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mqctl: administer mq over its generic netlink family.
+ * mqctl: administer mq over its generic netlink family, and produce and
+ * consume messages through the queues' device nodes.
  *
  *   mqctl [-j] OBJECT [COMMAND [ARGS...]]
+ *   mqctl [-j] produce|consume TOPIC [ARGS...]
  *
  * Built like wg(8): one table of objects, one file per object.
  */
@@ -22,6 +24,9 @@ static const struct {
 } subcommands[] = {
 	{ "topic", topic_main, "Add, delete and show topics" },
 	{ "queue", queue_main, "Show the queues of topics and their counters" },
+	{ "group", group_main, "List, describe, reset and delete consumer groups" },
+	{ "produce", produce_main, "Write messages from standard input to a topic" },
+	{ "consume", consume_main, "Print a topic's messages, alone or in a group" },
 };
 
 static void show_usage(FILE *f)
@@ -29,14 +34,15 @@ static void show_usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "Usage: %s [-j] OBJECT [COMMAND [ARGS...]]\n", PROG_NAME);
+	fprintf(f, "       %s [-j] produce|consume TOPIC [ARGS...]\n", PROG_NAME);
 	fprintf(f, "       %s help\n\n", PROG_NAME);
 	fprintf(f, "Options:\n");
-	fprintf(f, "  -j, --json  show commands print JSON\n\n");
+	fprintf(f, "  -j, --json  show, list and describe print JSON, and consume too\n\n");
 	fprintf(f, "Objects:\n");
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-		fprintf(f, "  %-6s %s\n", subcommands[i].name,
+		fprintf(f, "  %-8s %s\n", subcommands[i].name,
 			subcommands[i].description);
-	fprintf(f, "\nTry \"%s OBJECT help\" for an object's commands.\n",
+	fprintf(f, "\nTry \"%s OBJECT help\" for an object's commands and keywords.\n",
 		PROG_NAME);
 }
 
@@ -80,6 +86,40 @@ int admin_open(struct mq_admin **adminp)
 	if (ret)
 		return kernel_error(NULL, ret, "cannot open a netlink socket");
 	return 0;
+}
+
+int queue_error(int err, const char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", PROG_NAME);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s", strerror(-err));
+	if (why)
+		fprintf(stderr, ": %s", why);
+	fputc('\n', stderr);
+	return EXIT_KERNEL;
+}
+
+int topic_config(const char *topic, const char *what,
+		 struct mq_topic_config *cfg)
+{
+	struct mq_admin *admin;
+	int ret;
+
+	if (strlen(topic) >= MQ_NAME_MAX)
+		return usage_error("invalid topic name \"%s\": longer than %d bytes",
+				   topic, MQ_NAME_MAX - 1);
+	ret = admin_open(&admin);
+	if (ret)
+		return ret;
+	ret = mq_admin_topic_get(admin, topic, cfg);
+	if (ret)
+		ret = kernel_error(admin, ret, "cannot %s topic %s", what, topic);
+	mq_admin_close(admin);
+	return ret;
 }
 
 int main(int argc, char *argv[])

@@ -65,6 +65,11 @@ int parse_u32(const char *s, uint32_t *val)
 	return ret;
 }
 
+int parse_u64(const char *s, uint64_t *val)
+{
+	return parse_number(s, 10, UINT64_MAX, val);
+}
+
 int parse_mode(const char *s, uint32_t *val)
 {
 	uint64_t v;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 int parse_u32(const char *s, uint32_t *val);
+int parse_u64(const char *s, uint64_t *val);
 int parse_mode(const char *s, uint32_t *val);
 int parse_size(const char *s, uint64_t max, uint64_t *val);
 /* A number, or a user (group) name; -ENOENT when there is no such name. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Output helpers shared by the show commands. */
 #include <inttypes.h>
+#include <string.h>
 
 #include "print.h"
 
@@ -23,9 +24,16 @@ const char *format_size(char *buf, size_t len, uint64_t size)
 
 void json_string(FILE *f, const char *s)
 {
+	json_string_len(f, s, strlen(s));
+}
+
+void json_string_len(FILE *f, const char *s, size_t len)
+{
+	size_t i;
+
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
 
 		if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);

@@ -11,5 +11,7 @@
 const char *format_size(char *buf, size_t len, uint64_t size);
 /* @s as a JSON string, quotes included. */
 void json_string(FILE *f, const char *s);
+/* The same of @len bytes, NULs included (escaped). */
+void json_string_len(FILE *f, const char *s, size_t len);
 
 #endif /* PRINT_H */
