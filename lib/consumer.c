@@ -145,7 +145,7 @@ static int deliver(struct mq_consumer *c, mq_message_cb cb, void *arg, int *n)
 		if (left < MQ_RECORD_HDR_SIZE || r->len < MQ_RECORD_HDR_SIZE ||
 		    MQ_RECORD_ALIGN(r->len) > left || r->magic != MQ_RECORD_MAGIC ||
 		    (uint64_t)r->key_len + r->value_len + MQ_RECORD_HDR_SIZE != r->len ||
-		    mq__crc32c((const char *)r + MQ_RECORD_CRC_START,
+		    mq_crc32c((const char *)r + MQ_RECORD_CRC_START,
 			       r->len - MQ_RECORD_CRC_START) != r->crc) {
 			c->pos = c->len = 0;
 			return -EBADMSG;

@@ -11,7 +11,6 @@
 #include <stdint.h>
 
 /* CRC-32C (Castagnoli) as the record format uses it: init ~0, final xor ~0. */
-uint32_t mq__crc32c(const void *buf, size_t len);
 
 /*
  * 0 when @name is a valid topic or group name (1..MQ_NAME_MAX-1 bytes of

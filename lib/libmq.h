@@ -146,6 +146,11 @@ uint32_t mq_murmur2(const void *key, size_t len);
  * above MQ_QUEUES_MAX, or @key is NULL with a length.
  */
 int mq_partition(const void *key, size_t len, uint32_t nqueues);
+/*
+ * CRC-32C (Castagnoli; initial value ~0, final xor ~0) of @len bytes at
+ * @buf: a record's crc is this of its bytes [MQ_RECORD_CRC_START, len).
+ */
+uint32_t mq_crc32c(const void *buf, size_t len);
 
 /* ---- producer (LIBMQ_4) ------------------------------------------------- */
 

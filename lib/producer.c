@@ -184,7 +184,7 @@ int mq_producer_send(struct mq_producer *p, int32_t queue, const void *key,
 		memcpy((char *)r + MQ_RECORD_HDR_SIZE, key, key_len);
 	memcpy((char *)r + MQ_RECORD_HDR_SIZE + key_len, value, value_len);
 	memset((char *)r + len, 0, stride - len);
-	r->crc = mq__crc32c((char *)r + MQ_RECORD_CRC_START,
+	r->crc = mq_crc32c((char *)r + MQ_RECORD_CRC_START,
 			    len - MQ_RECORD_CRC_START);
 	q->len += stride;
 	return queue;

@@ -86,7 +86,7 @@ static const uint32_t crc32c_table[256] = {
 	0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
 };
 
-uint32_t mq__crc32c(const void *buf, size_t len)
+uint32_t mq_crc32c(const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 	uint32_t crc = ~0U;

@@ -29,6 +29,7 @@
 
 #include "parse.h"
 #include "print.h"
+#include "libmq.h"
 #include "record.h"
 #include "subcommands.h"
 
@@ -205,7 +206,7 @@ static int consume_batch(struct consumer *c, struct queue_file *f,
 		    r->len < MQ_RECORD_HDR_SIZE ||
 		    MQ_RECORD_ALIGN(r->len) > (size_t)n - pos ||
 		    (uint64_t)r->key_len + r->value_len != r->len - MQ_RECORD_HDR_SIZE ||
-		    crc32c(buf + pos + MQ_RECORD_CRC_START,
+		    mq_crc32c(buf + pos + MQ_RECORD_CRC_START,
 			   r->len - MQ_RECORD_CRC_START) != r->crc)
 			return queue_error(-EBADMSG, NULL, "cannot read %s/%" PRIu32,
 					   c->topic, f->queue);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "parse.h"
+#include "libmq.h"
 #include "record.h"
 #include "subcommands.h"
 
@@ -200,7 +201,7 @@ int produce_main(int argc, char *argv[], struct options *opts)
 	}
 	record = key != NULL;
 	if (record && !has_queue) {
-		queue = key_queue(key, klen, cfg.queues);
+		queue = mq_partition(key, klen, cfg.queues);
 		has_queue = true;
 	}
 

@@ -7,81 +7,8 @@
 
 #include <linux/mq.h>
 
+#include "libmq.h"
 #include "record.h"
-
-/* The reflected Castagnoli polynomial, one table of 256 entries. */
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-	uint32_t c, i, k;
-
-	for (i = 0; i < 256; i++) {
-		c = i;
-		for (k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0x82f63b78 : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-uint32_t crc32c(const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	uint32_t crc = ~0U;
-
-	if (!crc_table[1])
-		crc_init();
-	while (len--)
-		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
-
-/*
- * org.apache.kafka.common.utils.Utils.murmur2, byte for byte: 32-bit
- * MurmurHash2 of little-endian 4-byte words, the tail mixed in the same
- * order as Java's switch falls through.
- */
-uint32_t murmur2(const void *key, size_t len)
-{
-	const uint32_t m = 0x5bd1e995;
-	const int r = 24;
-	const unsigned char *data = key;
-	uint32_t h = 0x9747b28c ^ (uint32_t)len;
-	size_t i, n = len / 4;
-
-	for (i = 0; i < n; i++) {
-		const unsigned char *p = data + 4 * i;
-		uint32_t k = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-			     (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-
-		k *= m;
-		k ^= k >> r;
-		k *= m;
-		h *= m;
-		h ^= k;
-	}
-	switch (len % 4) {
-	case 3:
-		h ^= (uint32_t)data[(len & ~3) + 2] << 16;
-		/* fall through */
-	case 2:
-		h ^= (uint32_t)data[(len & ~3) + 1] << 8;
-		/* fall through */
-	case 1:
-		h ^= data[len & ~3];
-		h *= m;
-	}
-	h ^= h >> 13;
-	h *= m;
-	h ^= h >> 15;
-	return h;
-}
-
-/* Kafka's Utils.toPositive(murmur2(key)) % numPartitions. */
-uint32_t key_queue(const void *key, size_t len, uint32_t nqueues)
-{
-	return (murmur2(key, len) & 0x7fffffff) % nqueues;
-}
 
 size_t record_build(void *buf, const void *key, size_t klen,
 		    const void *value, size_t vlen)
@@ -99,7 +26,7 @@ size_t record_build(void *buf, const void *key, size_t klen,
 	memcpy((char *)buf + MQ_RECORD_HDR_SIZE, key, klen);
 	memcpy((char *)buf + MQ_RECORD_HDR_SIZE + klen, value, vlen);
 	memset((char *)buf + len, 0, padded - len);
-	r->crc = crc32c((char *)buf + MQ_RECORD_CRC_START,
+	r->crc = mq_crc32c((char *)buf + MQ_RECORD_CRC_START,
 			len - MQ_RECORD_CRC_START);
 	return padded;
 }
