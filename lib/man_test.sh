@@ -12,7 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 cases() {
-	local sym page target missing= out
+	local sym page target missing='' out
 
 	# The exported names: the map's global: entries, each once.
 	for sym in $(sed -n 's/^[[:space:]]*\(mq_[a-z0-9_]*\);$/\1/p' "$lib/libmq.map" | sort -u); do
@@ -43,7 +43,7 @@ cases() {
 		fi
 	done
 	# A page that is not a link has every section a man3 page needs.
-	missing=
+	missing=''
 	for page in "$lib"/man/*.3; do
 		grep -q '^\.so ' "$page" && continue
 		for sec in NAME SYNOPSIS DESCRIPTION "RETURN VALUE" ERRORS "SEE ALSO"; do
