@@ -8,6 +8,8 @@
 #                        the module for the kernel this host runs
 #   make check | demo    the README's two commands (tools/check, tools/demo)
 #   make unit            libmq's host unit test (lib/unit_test), no guest
+#   make install         libmq: headers, libraries, libmq.pc, man pages
+#                        (DESTDIR and PREFIX as usual; lib/Makefile)
 #
 # The module is built by kbuild from ./Kbuild; this file is not read by it.
 
@@ -49,8 +51,11 @@ unit:
 demo:
 	tools/demo
 
+install:
+	$(MAKE) -C lib install
+
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	@set -e; for d in $(USER_DIRS); do $(MAKE) -C $$d clean; done
 
-.PHONY: all module user selftests check demo unit clean
+.PHONY: all module user selftests check demo unit install clean
