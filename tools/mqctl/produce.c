@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "framing.h"
 #include "parse.h"
 #include "libmq.h"
 #include "record.h"
@@ -45,90 +46,10 @@ static void show_usage(FILE *f)
 
 #define HELP "try \"%s produce help\""
 
-enum framing { LINES, NUL, LENPREFIX };
-
-struct input {
-	char *buf;
-	size_t cap, start, end;
-	uint32_t max;		/* the topic's max_msg_size */
-	enum framing framing;
-	bool eof;
-};
-
-/*
- * The next message at *msg, *len; 1, or 0 at the end of the input,
- * -EMSGSIZE for one larger than the topic takes, -EPROTO for a
- * length-prefixed one cut short, or a read(2) error.
- */
-static int next_message(struct input *in, char **msg, size_t *len)
-{
-	char delim = in->framing == NUL ? '\0' : '\n';
-	size_t avail, want;
-	uint32_t n;
-	ssize_t got;
-	char *p;
-
-	for (;;) {
-		avail = in->end - in->start;
-		p = in->buf + in->start;
-		if (in->framing == LENPREFIX) {
-			if (avail >= 4) {
-				n = (uint32_t)(unsigned char)p[0] |
-				    (uint32_t)(unsigned char)p[1] << 8 |
-				    (uint32_t)(unsigned char)p[2] << 16 |
-				    (uint32_t)(unsigned char)p[3] << 24;
-				if (n > in->max)
-					return -EMSGSIZE;
-				want = 4 + (size_t)n;
-				if (avail >= want) {
-					*msg = p + 4;
-					*len = n;
-					in->start += want;
-					return 1;
-				}
-			}
-			if (in->eof)
-				return avail ? -EPROTO : 0;
-		} else {
-			char *d = memchr(p, delim, avail);
-
-			if (d) {
-				*msg = p;
-				*len = (size_t)(d - p);
-				in->start += *len + 1;
-				return *len > in->max ? -EMSGSIZE : 1;
-			}
-			if (avail > in->max)
-				return -EMSGSIZE;
-			if (in->eof) {
-				if (!avail)
-					return 0;
-				*msg = p;
-				*len = avail;
-				in->start = in->end;
-				return 1;
-			}
-		}
-		/* Room for the rest: the buffer holds a whole message. */
-		memmove(in->buf, p, avail);
-		in->start = 0;
-		in->end = avail;
-		do
-			got = read(STDIN_FILENO, in->buf + in->end,
-				   in->cap - in->end);
-		while (got < 0 && errno == EINTR);
-		if (got < 0)
-			return -errno;
-		if (!got)
-			in->eof = true;
-		in->end += (size_t)got;
-	}
-}
-
 int produce_main(int argc, char *argv[], struct options *opts)
 {
 	struct mq_topic_config cfg;
-	struct input in = { .framing = LINES };
+	struct input in = { .fd = STDIN_FILENO, .framing = LINES };
 	const char *topic, *key = NULL, *framing_kw = NULL;
 	bool has_queue = false, record;
 	uint32_t queue = 0, q, rr = 0;
