@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # readme_test: the README's "From any language" example works exactly as
 # written: its mqctl line, its Python producer and, in another process,
-# its Python consumer, which prints the produced message.
+# its Python consumer, which prints the produced message; then its shell
+# producer and shell consumer, which print what the README says.
 . "$(dirname "$0")/ktap.sh"
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,7 +11,7 @@ readme=$top/README.md
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; "$top/tools/mqctl/mqctl" topic del orders 2>/dev/null' EXIT
 
-ktap_plan 4
+ktap_plan 5
 
 # The n-th ```python block of the README.
 python_block() {
@@ -31,4 +32,21 @@ ktap_check producer "$(cat "$tmp/err")" test $? -eq 0
 want=$(sed -n 's/.*print(q.read(65536)) *# *//p' "$tmp/consumer.py")
 got=$(timeout 20 python3 "$tmp/consumer.py" 2>&1)
 ktap_check consumer "printed '$got', the README says '$want'" test -n "$want" -a "$got" = "$want"
+
+# The first ```LANG block of the README after the line matching RE.
+block_after() {
+	awk -v lang="$1" -v re="$2" '
+		!seen && $0 ~ re { seen = 1; next }
+		seen && !done && $0 == "```" lang { on = 1; next }
+		on && /^```$/ { on = 0; done = 1 }
+		on' "$readme"
+}
+block_after sh 'a redirection produces a message' >"$tmp/shell.sh"
+block_after text '^prints$' >"$tmp/shell.want"
+got=$(cd "$top" && timeout 20 bash "$tmp/shell.sh" 2>&1)
+shell_ok() {
+	grep -q 'mqctl consume' "$tmp/shell.sh" && [ -s "$tmp/shell.want" ] &&
+		[ "$got" = "$(cat "$tmp/shell.want")" ]
+}
+ktap_check shell "printed '$got', the README says '$(cat "$tmp/shell.want")'" shell_ok
 ktap_finish
