@@ -324,13 +324,10 @@ ssize_t mq_group_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
 		ret = mq_group_deliver(g, mf, &o, framed, to);
 		/* Record mode: as many more as fit, none waited for. */
 		while (framed && ret > 0 && iov_iter_count(to)) {
-			u64 last = o;
-
+			/* o moves only with a delivery. */
 			more = mq_group_deliver(g, mf, &o, framed, to);
-			if (more <= 0) {
-				o = last;
+			if (more <= 0)
 				break;
-			}
 			ret += more;
 		}
 		if (ret >= 0)

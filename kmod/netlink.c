@@ -656,24 +656,50 @@ static struct genl_family mq_genl_family __ro_after_init = {
 	.n_mcgrps	= ARRAY_SIZE(mq_mcgrps),
 };
 
+/*
+ * A message for multicast group grp (MQ_MCGRP_*), or NULL when nobody
+ * listens there (nothing is built then) or memory ran out: events are
+ * best effort.  *hdr receives its header.
+ */
+static struct sk_buff *mq_nl_event_new(unsigned int grp, u8 cmd, void **hdr)
+{
+	struct sk_buff *msg;
+
+	if (!genl_has_listeners(&mq_genl_family, &init_net, grp))
+		return NULL;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put(msg, 0, 0, &mq_genl_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Sends what mq_nl_event_new() made, or drops it if filling it failed. */
+static void mq_nl_event_send(struct sk_buff *msg, void *hdr, unsigned int grp,
+			     int err)
+{
+	if (err) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&mq_genl_family, msg, 0, grp, GFP_KERNEL);
+}
+
 /* Tells the "events" group; called under the registry lock, so in order. */
 void mq_netlink_notify(struct mq_topic *t, u8 cmd)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&mq_genl_family, &init_net, MQ_MCGRP_EVENTS))
-		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &mq_genl_family, 0, cmd);
-	if (!hdr || mq_nl_put_topic(msg, t)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast(&mq_genl_family, msg, 0, MQ_MCGRP_EVENTS, GFP_KERNEL);
+	msg = mq_nl_event_new(MQ_MCGRP_EVENTS, cmd, &hdr);
+	if (msg)
+		mq_nl_event_send(msg, hdr, MQ_MCGRP_EVENTS,
+				 mq_nl_put_topic(msg, t));
 }
 
 bool mq_netlink_offsets_wanted(void)
@@ -687,18 +713,10 @@ void mq_netlink_group_event(struct mq_group *g, u8 cmd)
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!mq_netlink_offsets_wanted())
-		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &mq_genl_family, 0, cmd);
-	if (!hdr || mq_nl_put_group(msg, g)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast(&mq_genl_family, msg, 0, MQ_MCGRP_OFFSETS, GFP_KERNEL);
+	msg = mq_nl_event_new(MQ_MCGRP_OFFSETS, cmd, &hdr);
+	if (msg)
+		mq_nl_event_send(msg, hdr, MQ_MCGRP_OFFSETS,
+				 mq_nl_put_group(msg, g));
 }
 
 int __init mq_netlink_init(void)

@@ -261,8 +261,9 @@ static void mq_stats_add(struct mq_queue *q, bool in, u64 msgs, u64 bytes)
 static void mq_publish(struct mq_queue *q, struct mq_record *rec, u32 len,
 		       u32 flag)
 {
-	/* Still busy, so still ours to read: see trace.h. */
-	trace_mq_produce(q, rec, flag);
+	/* Still busy, so still ours to read: see trace.h.  A hole is none. */
+	if (!flag)
+		trace_mq_produce(q, rec);
 	/*
 	 * Everything written into the record happens before its len loses
 	 * MQ_RECORD_LEN_BUSY.  Pairs with the smp_load_acquire() of len in
@@ -273,7 +274,7 @@ static void mq_publish(struct mq_queue *q, struct mq_record *rec, u32 len,
 
 /*
  * Wakes whoever waits on what was just published; rec is its header (of
- * the last record of a batch), for the trace, or NULL.
+ * the last record of a batch), for the trace.
  */
 static void mq_wake(struct mq_queue *q, const struct mq_record *rec)
 {

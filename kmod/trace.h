@@ -37,19 +37,14 @@ u64 mq_trace_timestamp(const struct mq_queue *q, u64 off);
 #endif
 
 /*
- * A record is committed whole: it fires before the record is published,
- * while it is still busy and no producer can drop it, so the header read
- * here is the record's own.  A discarded record (a failed copy) is not a
- * message and fires nothing; the condition is tested only when enabled.
+ * The events about one record in the ring, read from its header: what
+ * mq_produce and mq_wakeup have in common.
  */
-TRACE_EVENT_CONDITION(mq_produce,
+DECLARE_EVENT_CLASS(mq_record_event,
 
-	TP_PROTO(const struct mq_queue *q, const struct mq_record *rec,
-		 u32 flag),
+	TP_PROTO(const struct mq_queue *q, const struct mq_record *rec),
 
-	TP_ARGS(q, rec, flag),
-
-	TP_CONDITION(!flag),
+	TP_ARGS(q, rec),
 
 	TP_STRUCT__entry(
 		__string(topic, q->topic->name)
@@ -62,14 +57,25 @@ TRACE_EVENT_CONDITION(mq_produce,
 	TP_fast_assign(
 		mq_assign_str(topic, q->topic->name);
 		__entry->queue = q->id;
-		__entry->offset = rec->offset;
-		__entry->size = rec->value_len;
-		__entry->timestamp = rec->timestamp;
+		__entry->offset = READ_ONCE(rec->offset);
+		__entry->size = READ_ONCE(rec->value_len);
+		__entry->timestamp = READ_ONCE(rec->timestamp);
 	),
 
 	TP_printk("topic=%s queue=%u offset=%llu size=%u timestamp=%llu",
 		  __get_str(topic), __entry->queue, __entry->offset,
 		  __entry->size, __entry->timestamp)
+);
+
+/*
+ * A record is committed whole: it fires before the record is published,
+ * while it is still busy and no producer can drop it, so the header read
+ * here is the record's own.  A discarded record (a failed copy) is not a
+ * message: mq_publish() does not fire it for one.
+ */
+DEFINE_EVENT(mq_record_event, mq_produce,
+	TP_PROTO(const struct mq_queue *q, const struct mq_record *rec),
+	TP_ARGS(q, rec)
 );
 
 /*
@@ -180,31 +186,9 @@ TRACE_EVENT(mq_drop,
  * it and reuse its bytes before this reads them (tracing.rst says when);
  * everywhere else the fields are the record's.
  */
-TRACE_EVENT(mq_wakeup,
-
+DEFINE_EVENT(mq_record_event, mq_wakeup,
 	TP_PROTO(const struct mq_queue *q, const struct mq_record *rec),
-
-	TP_ARGS(q, rec),
-
-	TP_STRUCT__entry(
-		__string(topic, q->topic->name)
-		__field(u32, queue)
-		__field(u64, offset)
-		__field(u32, size)
-		__field(u64, timestamp)
-	),
-
-	TP_fast_assign(
-		mq_assign_str(topic, q->topic->name);
-		__entry->queue = q->id;
-		__entry->offset = READ_ONCE(rec->offset);
-		__entry->size = READ_ONCE(rec->value_len);
-		__entry->timestamp = READ_ONCE(rec->timestamp);
-	),
-
-	TP_printk("topic=%s queue=%u offset=%llu size=%u timestamp=%llu",
-		  __get_str(topic), __entry->queue, __entry->offset,
-		  __entry->size, __entry->timestamp)
+	TP_ARGS(q, rec)
 );
 
 #endif /* _MQ_TRACE_H */

@@ -66,7 +66,6 @@ int mq_consumer_open(struct mq_consumer **cp, const char *topic,
 {
 	struct mq_topic_config cfg;
 	struct mq_consumer *c;
-	struct mq_admin *admin;
 	uint32_t i;
 	int ret;
 
@@ -78,15 +77,9 @@ int mq_consumer_open(struct mq_consumer **cp, const char *topic,
 	    flags & ~MQ_CONSUMER_F_ALL)
 		return -EINVAL;
 
-	ret = mq_admin_open(&admin);
+	ret = mq__topic_config(topic, &cfg);
 	if (ret)
 		return ret;
-	ret = mq_admin_topic_get(admin, topic, &cfg);
-	mq_admin_close(admin);
-	if (ret)
-		return ret;
-	if (!cfg.queues || cfg.queues > MQ_QUEUES_MAX)
-		return -EPROTO;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)

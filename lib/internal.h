@@ -10,8 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* CRC-32C (Castagnoli) as the record format uses it: init ~0, final xor ~0. */
-
 /*
  * 0 when @name is a valid topic or group name (1..MQ_NAME_MAX-1 bytes of
  * [A-Za-z0-9._-], neither "." nor ".."), else -EINVAL.  The kernel checks
@@ -24,5 +22,12 @@ int mq__name_check(const char *name);
  * (O_CLOEXEC added) and sets record mode on it: the fd, or -errno.
  */
 int mq__queue_open(const char *topic, uint32_t queue, int flags);
+
+struct mq_topic_config;
+/*
+ * The kernel's settings of @topic, asked on a handle of its own: 0, or
+ * -errno (-EPROTO for a queue count no kernel reports).
+ */
+int mq__topic_config(const char *topic, struct mq_topic_config *cfg);
 
 #endif /* LIBMQ_INTERNAL_H */

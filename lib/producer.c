@@ -49,7 +49,6 @@ int mq_producer_open(struct mq_producer **pp, const char *topic, uint32_t flags)
 {
 	struct mq_topic_config cfg;
 	struct mq_producer *p;
-	struct mq_admin *admin;
 	uint32_t i;
 	int ret;
 
@@ -59,15 +58,9 @@ int mq_producer_open(struct mq_producer **pp, const char *topic, uint32_t flags)
 	if (mq__name_check(topic) || flags & ~MQ_PRODUCER_F_ALL)
 		return -EINVAL;
 
-	ret = mq_admin_open(&admin);
+	ret = mq__topic_config(topic, &cfg);
 	if (ret)
 		return ret;
-	ret = mq_admin_topic_get(admin, topic, &cfg);
-	mq_admin_close(admin);
-	if (ret)
-		return ret;
-	if (!cfg.queues || cfg.queues > MQ_QUEUES_MAX)
-		return -EPROTO;
 
 	p = calloc(1, sizeof(*p) + cfg.queues * sizeof(p->q[0]));
 	if (!p)

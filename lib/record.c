@@ -133,3 +133,20 @@ int mq__queue_open(const char *topic, uint32_t queue, int flags)
 	}
 	return fd;
 }
+
+int mq__topic_config(const char *topic, struct mq_topic_config *cfg)
+{
+	struct mq_admin *admin;
+	int ret;
+
+	ret = mq_admin_open(&admin);
+	if (ret)
+		return ret;
+	ret = mq_admin_topic_get(admin, topic, cfg);
+	mq_admin_close(admin);
+	if (ret)
+		return ret;
+	if (!cfg->queues || cfg->queues > MQ_QUEUES_MAX)
+		return -EPROTO;
+	return 0;
+}

@@ -39,6 +39,28 @@ ktap_check() {
 	fi
 }
 
+# ktap_skip_all WHY CASE...: every case skipped for WHY, then finish.
+ktap_skip_all() {
+	local why=$1 t
+
+	shift
+	for t in "$@"; do
+		ktap_skip "$t" "$why"
+	done
+	ktap_finish
+}
+
+# ktap_fail_all WHY CASE...: every case failed for WHY, then finish.
+ktap_fail_all() {
+	local why=$1 t
+
+	shift
+	for t in "$@"; do
+		ktap_fail "$t" "$why"
+	done
+	ktap_finish
+}
+
 # Exits 0 when all passed, 4 (kselftest's skip) when all skipped, else 1.
 ktap_finish() {
 	echo "# Totals: pass:$KSFT_PASS fail:$KSFT_FAIL xfail:0 xpass:0 skip:$KSFT_SKIP error:0"

@@ -20,23 +20,11 @@ two_groups_each_see_all two_members_split_all kill9_redelivers_uncommitted
 autocommit_at_most_once start_offset_and_latest bad_inputs doc_example"
 ktap_plan 10
 
-skip_all() {
-	for t in $cases; do
-		ktap_skip "$t" "$1"
-	done
-	ktap_finish
-}
-fail_all() {
-	for t in $cases; do
-		ktap_fail "$t" "$1"
-	done
-	ktap_finish
-}
 
-command -v python3 >/dev/null || skip_all "python3 is not installed"
-[ "$(id -u)" -eq 0 ] || skip_all "needs root to make a topic"
-[ -x "$mqctl" ] || fail_all "$mqctl is missing: run make"
-[ -x "$abi" ] || fail_all "$abi is missing: run make"
+command -v python3 >/dev/null || ktap_skip_all "python3 is not installed" $cases
+[ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root to make a topic" $cases
+[ -x "$mqctl" ] || ktap_fail_all "$mqctl is missing: run make" $cases
+[ -x "$abi" ] || ktap_fail_all "$abi is missing: run make" $cases
 
 cleanup() {
 	"$mqctl" topic del "$topic" 2>/dev/null
@@ -45,8 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 tmp=$(mktemp -d)
-"$mqctl" topic add "$topic" queues 4 || fail_all "mqctl topic add $topic failed"
-"$abi" >"$tmp/abi" || fail_all "$abi failed"
+"$mqctl" topic add "$topic" queues 4 || ktap_fail_all "mqctl topic add $topic failed" $cases
+"$abi" >"$tmp/abi" || ktap_fail_all "$abi failed" $cases
 
 # py NAME: run the Python on stdin, with mq and common.py importable; the
 # case passes when it exits 0, else fails with its last lines.

@@ -15,22 +15,10 @@ tmp=
 cases="buffered_roundtrip unbuffered_one_message_per_read emsgsize_is_oserror"
 ktap_plan 3
 
-skip_all() {
-	for t in $cases; do
-		ktap_skip "$t" "$1"
-	done
-	ktap_finish
-}
-fail_all() {
-	for t in $cases; do
-		ktap_fail "$t" "$1"
-	done
-	ktap_finish
-}
 
-command -v python3 >/dev/null || skip_all "python3 is not installed"
-[ "$(id -u)" -eq 0 ] || skip_all "needs root to make a topic"
-[ -x "$mqctl" ] || fail_all "$mqctl is missing: run make"
+command -v python3 >/dev/null || ktap_skip_all "python3 is not installed" $cases
+[ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root to make a topic" $cases
+[ -x "$mqctl" ] || ktap_fail_all "$mqctl is missing: run make" $cases
 
 cleanup() {
 	"$mqctl" topic del "$topic" 2>/dev/null
@@ -38,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 tmp=$(mktemp -d)
-"$mqctl" topic add "$topic" || fail_all "mqctl topic add $topic failed"
+"$mqctl" topic add "$topic" || ktap_fail_all "mqctl topic add $topic failed" $cases
 
 # wait_for FILE: until FILE exists, at most 20 s (a reader that never
 # gets ready is a failure, not a hang).

@@ -22,18 +22,6 @@ tmp=
 old_clock=
 old_on=
 
-skip_all() {
-	for t in $cases; do
-		ktap_skip "$t" "$1"
-	done
-	ktap_finish
-}
-fail_all() {
-	for t in $cases; do
-		ktap_fail "$t" "$1"
-	done
-	ktap_finish
-}
 
 cleanup() {
 	if [ -n "$old_clock" ]; then
@@ -48,19 +36,19 @@ cleanup() {
 }
 
 ktap_plan 9
-[ "$(id -u)" -eq 0 ] || skip_all "needs root"
+[ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root" $cases
 if [ ! -x "$mqctl" ] || [ ! -x "$io" ]; then
-	fail_all "$mqctl or $io is missing: run make"
+	ktap_fail_all "$mqctl or $io is missing: run make" $cases
 fi
 [ -e "$T/trace" ] || mount -t tracefs nodev "$T" ||
-	fail_all "tracefs is not mounted on $T and mounting it failed"
-[ -d "$T/events/mq" ] || fail_all "$T/events/mq is missing: is mq.ko loaded?"
+	ktap_fail_all "tracefs is not mounted on $T and mounting it failed" $cases
+[ -d "$T/events/mq" ] || ktap_fail_all "$T/events/mq is missing: is mq.ko loaded?" $cases
 
 trap cleanup EXIT
 tmp=$(mktemp -d)
 if ! "$mqctl" topic add "$topic" queues 2 ||
    ! "$mqctl" topic add "$dtopic" ring-size 4K policy drop; then
-	fail_all "mqctl topic add failed"
+	ktap_fail_all "mqctl topic add failed" $cases
 fi
 
 # blocked PID DEV: PID sleeps in read(2) on a file of DEV.

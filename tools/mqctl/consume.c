@@ -425,13 +425,10 @@ int consume_main(int argc, char *argv[], struct options *opts)
 	ret = topic_config(c.topic, "consume from", &cfg);
 	if (ret)
 		return ret;
-	if (has_queue && queue >= cfg.queues) {
-		char why[64];
-
-		snprintf(why, sizeof(why), "the topic has %" PRIu32 " queue%s",
-			 cfg.queues, cfg.queues == 1 ? "" : "s");
-		return queue_error(-ENOENT, why, "cannot consume from queue %s/%" PRIu64,
-				   c.topic, queue);
+	if (has_queue) {
+		ret = queue_check(c.topic, "consume from", queue, &cfg);
+		if (ret)
+			return ret;
 	}
 
 	ret = EXIT_KERNEL;

@@ -9,6 +9,7 @@
  * Built like wg(8): one table of objects, one file per object.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -120,6 +121,19 @@ int topic_config(const char *topic, const char *what,
 		ret = kernel_error(admin, ret, "cannot %s topic %s", what, topic);
 	mq_admin_close(admin);
 	return ret;
+}
+
+int queue_check(const char *topic, const char *what, uint64_t queue,
+		const struct mq_topic_config *cfg)
+{
+	char why[64];
+
+	if (queue < cfg->queues)
+		return 0;
+	snprintf(why, sizeof(why), "the topic has %" PRIu32 " queue%s",
+		 cfg->queues, cfg->queues == 1 ? "" : "s");
+	return queue_error(-ENOENT, why, "cannot %s queue %s/%" PRIu64, what,
+			   topic, queue);
 }
 
 int main(int argc, char *argv[])

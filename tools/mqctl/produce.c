@@ -112,13 +112,10 @@ int produce_main(int argc, char *argv[], struct options *opts)
 	ret = topic_config(topic, "produce to", &cfg);
 	if (ret)
 		return ret;
-	if (has_queue && queue >= cfg.queues) {
-		char why[64];
-
-		snprintf(why, sizeof(why), "the topic has %" PRIu32 " queue%s",
-			 cfg.queues, cfg.queues == 1 ? "" : "s");
-		return queue_error(-ENOENT, why, "cannot produce to queue %s/%" PRIu32,
-				   topic, queue);
+	if (has_queue) {
+		ret = queue_check(topic, "produce to", queue, &cfg);
+		if (ret)
+			return ret;
 	}
 	record = key != NULL;
 	if (record && !has_queue) {

@@ -11,6 +11,7 @@
 #define SUBCOMMANDS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "libmq.h"
 
@@ -41,5 +42,8 @@ int queue_error(int err, const char *why, const char *fmt, ...)
 /* @topic's settings, or an exit status (the kernel's refusal printed). */
 int topic_config(const char *topic, const char *what,
 		 struct mq_topic_config *cfg);
+/* 0 when @queue is one of the topic's, else an exit status (printed). */
+int queue_check(const char *topic, const char *what, uint64_t queue,
+		const struct mq_topic_config *cfg);
 
 #endif /* SUBCOMMANDS_H */
