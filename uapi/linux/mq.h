@@ -177,7 +177,7 @@
 #define MQ_FEAT_QUEUES		(1ULL << 0)	/* topics, queues, netlink family */
 #define MQ_FEAT_GROUPS		(1ULL << 1)	/* consumer groups, commits */
 #define MQ_FEAT_ALL		(MQ_FEAT_QUEUES | MQ_FEAT_GROUPS | MQ_FEAT_MMAP | \
-				 MQ_FEAT_RECORD | MQ_FEAT_DURABLE)
+				 MQ_FEAT_RECORD | MQ_FEAT_DURABLE | MQ_FEAT_CLIENT)
 
 /* Limits. */
 #define MQ_NAME_MAX		64		/* bytes with the NUL */
@@ -554,5 +554,72 @@ struct mq_persist_report {
 				     struct mq_persist_attach)
 #define MQ_IOC_PERSIST_REPORT	_IOW(MQ_IOC_MAGIC, 0x41, \
 				     struct mq_persist_report)
+
+/* ---- clients: seeking a group, claiming in place, append offsets -------- */
+
+/*
+ * What a client library needs beyond the calls above (Documentation/abi.rst,
+ * "Client calls", has every errno):
+ *
+ * MQ_IOC_GROUP_SEEK (struct mq_group_seek, in) from a member: moves its
+ *	group on this queue to @start (enum mq_group_start; @offset with
+ *	MQ_GROUP_START_OFFSET, else zero), forgetting what the group had
+ *	pending, as MQ_CMD_GROUP_SET does, and lets the member commit from
+ *	there (backwards too).  Only the group's sole member on the queue
+ *	may: EBUSY otherwise (Kafka gives a partition to one member).  Not a
+ *	member: EBADFD.  ERANGE before the oldest retained offset, ENXIO past
+ *	the next.  Bad @size, @flags, @start or reserved field: EINVAL.
+ * MQ_IOC_GROUP_CLAIM (struct mq_group_claim, in/out) from a member that
+ *	does not auto-commit: the group's next messages are delivered to it
+ *	as a read would, but not copied: the member reads them in the
+ *	mapped ring (MQ_IOC_MMAP_INFO) and commits them.  One orphan (a
+ *	message a departed member had not committed), or else a run of at
+ *	most @max messages from the group's position.  Out: @offset, the
+ *	first message's offset, @end one past the last (discarded holes
+ *	between them are skipped: read from @pos on, through the records
+ *	whose offset is below @end), @count the messages, @pos the ring
+ *	byte position of the first.  Never waits: EAGAIN when there is
+ *	nothing (poll(2) for EPOLLIN).  ENOBUFS, EBADFD, ENODEV as a
+ *	member's read; an auto-commit member, bad @size, @flags, @max or
+ *	reserved field: EINVAL.  Claimed and not committed, a message stays
+ *	in the ring under MQ_FULL_BLOCK; under MQ_FULL_DROP it may go.
+ * write(2), writev(2) of a record-mode file open write-only: its position
+ *	is then one past the offset of the last record appended, so
+ *	lseek(fd, 0, SEEK_CUR) - n is the offset of the first of n records
+ *	written.  (A file open for reading keeps its position as its read
+ *	cursor; pwrite(2) and splice(2) leave it.)
+ */
+#define MQ_FEAT_CLIENT		(1ULL << 5)	/* everything below */
+
+#define MQ_GROUP_SEEK_F_ALL	0	/* no flags are defined yet */
+
+struct mq_group_seek {
+	__u32 size;		/* in: sizeof(struct mq_group_seek) */
+	__u32 flags;		/* MQ_GROUP_SEEK_F_*, none yet */
+	__u32 start;		/* enum mq_group_start */
+	__u32 reserved0;	/* must be zero */
+	__u64 offset;		/* with MQ_GROUP_START_OFFSET, else zero */
+	__u64 reserved;		/* must be zero */
+};
+
+#define MQ_GROUP_SEEK_SIZE_VER0		32
+
+#define MQ_GROUP_CLAIM_F_ALL	0	/* no flags are defined yet */
+
+struct mq_group_claim {
+	__u32 size;		/* in: sizeof(struct mq_group_claim) */
+	__u32 flags;		/* in: MQ_GROUP_CLAIM_F_*, none yet */
+	__u32 max;		/* in: the most messages, at least 1 */
+	__u32 count;		/* out: messages claimed; in: zero */
+	__u64 offset;		/* out: the first one's offset; in: zero */
+	__u64 end;		/* out: one past the last one's; in: zero */
+	__u64 pos;		/* out: the first one's ring position; in: zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
+#define MQ_GROUP_CLAIM_SIZE_VER0	56
+
+#define MQ_IOC_GROUP_SEEK	_IOW(MQ_IOC_MAGIC, 0x12, struct mq_group_seek)
+#define MQ_IOC_GROUP_CLAIM	_IOWR(MQ_IOC_MAGIC, 0x13, struct mq_group_claim)
 
 #endif /* _UAPI_LINUX_MQ_H */
