@@ -521,6 +521,48 @@ static inline int mqt_msg_check(const void *buf, size_t got, uint32_t *producer,
 	return 0;
 }
 
+/*
+ * Writes messages @from..@from+@n-1 of producer 0, @len bytes each, one
+ * write(2) each: 0, or the first failing write's -errno (-EIO if short).
+ */
+static inline int mqt_produce(int fd, uint64_t from, uint64_t n, uint32_t len)
+{
+	char buf[len];
+	uint64_t i;
+	long ret;
+
+	for (i = from; i < from + n; i++) {
+		mqt_msg_fill(buf, len, 0, i);
+		ret = mqt_write(fd, buf, len);
+		if (ret != (long)len)
+			return ret < 0 ? (int)ret : -EIO;
+	}
+	return 0;
+}
+
+/* MQ_IOC_GROUP_JOIN of group @name: 0 or -errno. */
+static inline int mqt_group_join(int fd, const char *name, uint32_t flags,
+				 uint32_t start, uint64_t off)
+{
+	struct mq_group_join j = {
+		.size = sizeof(j),
+		.flags = flags,
+		.start = start,
+		.offset = off,
+	};
+
+	snprintf(j.name, sizeof(j.name), "%s", name);
+	return ioctl(fd, MQ_IOC_GROUP_JOIN, &j) ? -errno : 0;
+}
+
+/* MQ_IOC_COMMIT of everything @fd got below @off: 0 or -errno. */
+static inline int mqt_commit(int fd, uint64_t off)
+{
+	struct mq_commit c = { .size = sizeof(c), .offset = off };
+
+	return ioctl(fd, MQ_IOC_COMMIT, &c) ? -errno : 0;
+}
+
 /* ---- tasks ----------------------------------------------------------------- */
 
 /*

@@ -65,18 +65,6 @@ FIXTURE_TEARDOWN(clm)
 		mqt_topic_del(self->cfg.name);
 }
 
-static int join(int fd, const char *name, uint32_t flags)
-{
-	struct mq_group_join j = {
-		.size = sizeof(j),
-		.flags = flags,
-		.start = MQ_GROUP_START_EARLIEST,
-	};
-
-	snprintf(j.name, sizeof(j.name), "%s", name);
-	return ioctl(fd, MQ_IOC_GROUP_JOIN, &j) ? -errno : 0;
-}
-
 /* A reader of queue 0 in group "g" (O_NONBLOCK), or -errno. */
 static int member(const char *topic, uint32_t flags)
 {
@@ -84,19 +72,12 @@ static int member(const char *topic, uint32_t flags)
 
 	if (fd < 0)
 		return fd;
-	ret = join(fd, "g", flags);
+	ret = mqt_group_join(fd, "g", flags, MQ_GROUP_START_EARLIEST, 0);
 	if (ret) {
 		close(fd);
 		return ret;
 	}
 	return fd;
-}
-
-static int commit(int fd, uint64_t off)
-{
-	struct mq_commit c = { .size = sizeof(c), .offset = off };
-
-	return ioctl(fd, MQ_IOC_COMMIT, &c) ? -errno : 0;
 }
 
 static int seek(int fd, uint32_t start, uint64_t off)
@@ -114,21 +95,6 @@ static int claim(int fd, uint32_t max, struct mq_group_claim *c)
 	c->size = sizeof(*c);
 	c->max = max;
 	return ioctl(fd, MQ_IOC_GROUP_CLAIM, c) ? -errno : 0;
-}
-
-static int produce(int fd, uint64_t from, uint64_t n)
-{
-	char buf[MSG_LEN];
-	uint64_t i;
-	long ret;
-
-	for (i = from; i < from + n; i++) {
-		mqt_msg_fill(buf, sizeof(buf), 0, i);
-		ret = mqt_write(fd, buf, sizeof(buf));
-		if (ret != (long)sizeof(buf))
-			return ret < 0 ? (int)ret : -EIO;
-	}
-	return 0;
 }
 
 /* The next offset a member of "g" reads (one message, value checked). */
@@ -166,8 +132,8 @@ static uint64_t committed(FIXTURE_DATA(clm) *self)
 /*
  * Walks the claim @c in the mapped ring as a member does: from c->pos,
  * records below c->end, holes skipped.  Checks every message's header and
- * value (written by produce(): seq == offset + @seq_minus_off) and counts
- * them: the count, or -errno.
+ * value (written by mqt_produce(): seq == offset + @seq_minus_off) and
+ * counts them: the count, or -errno.
  */
 static long walk(const struct mqm *m, const struct mq_group_claim *c,
 		 int64_t seq_minus_off)
@@ -215,7 +181,7 @@ TEST_F(clm, seek_refuses_bad_requests)
 	int r;
 
 	topic_setup(_metadata, self, MQ_RING_SIZE_DEFAULT);
-	ASSERT_EQ(0, produce(self->w, 0, 4));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 4, MSG_LEN));
 	r = mqt_open(self->cfg.name, 0, O_RDONLY);
 	ASSERT_LE(0, r);
 	/* In no group: nothing to move. */
@@ -262,9 +228,9 @@ TEST_F(clm, seek_before_the_ring_is_erange)
 	ASSERT_LE(0, self->m[0]);
 	/* The member holds the ring at 0: read and commit as we go. */
 	for (uint64_t i = 0; i < 100; i++) {
-		ASSERT_EQ(0, produce(self->w, i, 1));
+		ASSERT_EQ(0, mqt_produce(self->w, i, 1, MSG_LEN));
 		ASSERT_EQ((long long)i, read_one(self->m[0]));
-		ASSERT_EQ(0, commit(self->m[0], i + 1));
+		ASSERT_EQ(0, mqt_commit(self->m[0], i + 1));
 	}
 	EXPECT_EQ(-ERANGE, seek(self->m[0], MQ_GROUP_START_OFFSET, 0));
 	EXPECT_EQ(100, committed(self));
@@ -277,13 +243,13 @@ TEST_F(clm, seek_before_the_ring_is_erange)
 TEST_F(clm, seek_moves_the_group)
 {
 	topic_setup(_metadata, self, MQ_RING_SIZE_DEFAULT);
-	ASSERT_EQ(0, produce(self->w, 0, 10));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 10, MSG_LEN));
 	self->m[0] = member(self->cfg.name, 0);
 	ASSERT_LE(0, self->m[0]);
 	EXPECT_EQ(0, read_one(self->m[0]));
 	EXPECT_EQ(1, read_one(self->m[0]));
 	EXPECT_EQ(2, read_one(self->m[0]));
-	EXPECT_EQ(0, commit(self->m[0], 2));
+	EXPECT_EQ(0, mqt_commit(self->m[0], 2));
 	EXPECT_EQ(2, committed(self));
 
 	/* Forward: what it held is forgotten, committed follows. */
@@ -295,14 +261,14 @@ TEST_F(clm, seek_moves_the_group)
 	EXPECT_EQ(0, seek(self->m[0], MQ_GROUP_START_EARLIEST, 0));
 	EXPECT_EQ(0, committed(self));
 	EXPECT_EQ(0, read_one(self->m[0]));
-	EXPECT_EQ(0, commit(self->m[0], 1));
+	EXPECT_EQ(0, mqt_commit(self->m[0], 1));
 	EXPECT_EQ(1, committed(self));
 
 	/* The end: nothing to read until the next message. */
 	EXPECT_EQ(0, seek(self->m[0], MQ_GROUP_START_LATEST, 0));
 	EXPECT_EQ(10, committed(self));
 	EXPECT_EQ(-EAGAIN, read_one(self->m[0]));
-	ASSERT_EQ(0, produce(self->w, 10, 1));
+	ASSERT_EQ(0, mqt_produce(self->w, 10, 1, MSG_LEN));
 	EXPECT_EQ(10, read_one(self->m[0]));
 
 	/* The same place again is harmless. */
@@ -349,8 +315,9 @@ TEST_F(clm, claim_refuses_bad_requests)
 	/* An auto-commit member would acknowledge what it has not read. */
 	self->m[1] = mqt_open(self->cfg.name, 0, O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, self->m[1]);
-	ASSERT_EQ(0, join(self->m[1], "auto", MQ_GROUP_F_AUTOCOMMIT));
-	ASSERT_EQ(0, produce(self->w, 0, 1));
+	ASSERT_EQ(0, mqt_group_join(self->m[1], "auto", MQ_GROUP_F_AUTOCOMMIT,
+				    MQ_GROUP_START_EARLIEST, 0));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 1, MSG_LEN));
 	EXPECT_EQ(-EINVAL, claim(self->m[1], 1, &c));
 	/* Nothing was claimed by the refusals: the message is there. */
 	EXPECT_EQ(0, read_one(self->m[1]));
@@ -371,7 +338,7 @@ TEST_F(clm, claim_reads_in_place)
 	self->m[0] = member(self->cfg.name, 0);
 	ASSERT_LE(0, self->m[0]);
 	ASSERT_EQ(0, mqm_map(&self->map, self->m[0]));
-	ASSERT_EQ(0, produce(self->w, 0, 10));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 10, MSG_LEN));
 
 	ASSERT_EQ(0, claim(self->m[0], 4, &c));
 	EXPECT_EQ(0, c.offset);
@@ -393,7 +360,7 @@ TEST_F(clm, claim_reads_in_place)
 	ASSERT_EQ(0, mqt_queue_stats(self->cfg.name, 0, &st));
 	EXPECT_EQ(10, st.msgs_out);
 	EXPECT_EQ(10 * MSG_LEN, st.bytes_out);
-	EXPECT_EQ(0, commit(self->m[0], 10));
+	EXPECT_EQ(0, mqt_commit(self->m[0], 10));
 	EXPECT_EQ(10, committed(self));
 }
 
@@ -410,10 +377,10 @@ TEST_F(clm, claim_skips_holes_inside_a_run)
 	hole = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, hole);
 
-	ASSERT_EQ(0, produce(self->w, 0, 3));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 3, MSG_LEN));
 	/* Offset 3 is a hole: a write that faulted after taking it. */
 	EXPECT_EQ(-EFAULT, mqt_write(self->w, hole, MSG_LEN));
-	ASSERT_EQ(0, produce(self->w, 4, 2));
+	ASSERT_EQ(0, mqt_produce(self->w, 4, 2, MSG_LEN));
 	/* A hole at the group's position is passed, not claimed. */
 	EXPECT_EQ(-EFAULT, mqt_write(self->w, hole, MSG_LEN));
 	munmap(hole, page);
@@ -424,7 +391,7 @@ TEST_F(clm, claim_skips_holes_inside_a_run)
 	EXPECT_EQ(5, c.count);
 	EXPECT_EQ(5, walk(&self->map, &c, 0));
 	EXPECT_EQ(-EAGAIN, claim(self->m[0], 1, &c));
-	EXPECT_EQ(0, commit(self->m[0], 7));
+	EXPECT_EQ(0, mqt_commit(self->m[0], 7));
 	EXPECT_EQ(7, committed(self));
 }
 
@@ -439,7 +406,7 @@ TEST_F(clm, members_split_claims_and_orphans_go_alone)
 	ASSERT_LE(0, self->m[0]);
 	ASSERT_LE(0, self->m[1]);
 	ASSERT_EQ(0, mqm_map(&self->map, self->m[1]));
-	ASSERT_EQ(0, produce(self->w, 0, 10));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 10, MSG_LEN));
 
 	ASSERT_EQ(0, claim(self->m[0], 3, &a));
 	ASSERT_EQ(0, claim(self->m[1], 3, &b));
@@ -464,7 +431,7 @@ TEST_F(clm, members_split_claims_and_orphans_go_alone)
 	EXPECT_EQ(6, c.offset);
 	EXPECT_EQ(10, c.end);
 	EXPECT_EQ(4, walk(&self->map, &c, 0));
-	EXPECT_EQ(0, commit(self->m[1], 10));
+	EXPECT_EQ(0, mqt_commit(self->m[1], 10));
 	EXPECT_EQ(10, committed(self));
 }
 
@@ -483,7 +450,7 @@ TEST_F(clm, claimed_messages_hold_block_producers)
 	EXPECT_EQ(n, c.count);
 	/* Claimed, not committed: still the group's, so the ring is full. */
 	EXPECT_EQ(-EAGAIN, mqt_write(self->w, "x", 1));
-	EXPECT_EQ(0, commit(self->m[0], c.end));
+	EXPECT_EQ(0, mqt_commit(self->m[0], c.end));
 	EXPECT_EQ(1, mqt_write(self->w, "x", 1));
 }
 
@@ -524,7 +491,7 @@ TEST_F(clm, write_only_record_file_position_is_its_last_offset)
 
 	ASSERT_GE(sizeof(buf), len);
 	topic_setup(_metadata, self, MQ_RING_SIZE_DEFAULT);
-	ASSERT_EQ(0, produce(self->w, 0, 2));	/* offsets 0, 1 */
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 2, MSG_LEN));	/* offsets 0, 1 */
 	w2 = mqt_open(self->cfg.name, 0, O_WRONLY);
 	ASSERT_LE(0, w2);
 	ASSERT_EQ(0, set_record(self->w));
@@ -556,7 +523,7 @@ TEST_F(clm, write_only_record_file_position_is_its_last_offset)
 
 	/* Message mode: writes leave the position, as before. */
 	ASSERT_EQ(0, ioctl(self->w, MQ_IOC_SET_MODE, &(uint32_t){ MQ_MODE_MESSAGE }));
-	EXPECT_EQ(0, produce(self->w, 14, 1));
+	EXPECT_EQ(0, mqt_produce(self->w, 14, 1, MSG_LEN));
 	EXPECT_EQ(5, mqt_pos(self->w));
 	EXPECT_EQ(15, mqt_next(self->w));
 }

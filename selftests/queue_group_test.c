@@ -82,27 +82,6 @@ FIXTURE_TEARDOWN(grp)
 		mqt_topic_del(self->cfg.name);
 }
 
-static int join(int fd, const char *name, uint32_t flags, uint32_t start,
-		uint64_t off)
-{
-	struct mq_group_join j = {
-		.size = sizeof(j),
-		.flags = flags,
-		.start = start,
-		.offset = off,
-	};
-
-	snprintf(j.name, sizeof(j.name), "%s", name);
-	return ioctl(fd, MQ_IOC_GROUP_JOIN, &j) ? -errno : 0;
-}
-
-static int commit(int fd, uint64_t off)
-{
-	struct mq_commit c = { .size = sizeof(c), .offset = off };
-
-	return ioctl(fd, MQ_IOC_COMMIT, &c) ? -errno : 0;
-}
-
 /* A reader of queue 0 in group @name, from the earliest offset. */
 static int member(const char *topic, const char *name, uint32_t flags)
 {
@@ -110,27 +89,12 @@ static int member(const char *topic, const char *name, uint32_t flags)
 
 	if (fd < 0)
 		return fd;
-	ret = join(fd, name, flags, MQ_GROUP_START_EARLIEST, 0);
+	ret = mqt_group_join(fd, name, flags, MQ_GROUP_START_EARLIEST, 0);
 	if (ret) {
 		close(fd);
 		return ret;
 	}
 	return fd;
-}
-
-static int produce(int fd, uint64_t from, uint64_t n)
-{
-	char buf[MSG_LEN];
-	uint64_t i;
-	long ret;
-
-	for (i = from; i < from + n; i++) {
-		mqt_msg_fill(buf, sizeof(buf), 0, i);
-		ret = mqt_write(fd, buf, sizeof(buf));
-		if (ret != (long)sizeof(buf))
-			return ret < 0 ? (int)ret : -EIO;
-	}
-	return 0;
 }
 
 struct found {
@@ -231,16 +195,16 @@ TEST_F(grp, join_refuses_bad_requests)
 	EXPECT_EQ(-ENOTTY, ioctl(r, _IO(MQ_IOC_MAGIC, 0x7f)) ? -errno : 0);
 
 	/* Offsets not in the queue. */
-	ASSERT_EQ(0, produce(self->w, 0, 3));
-	EXPECT_EQ(-ENXIO, join(r, "g", 0, MQ_GROUP_START_OFFSET, 4));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 3, MSG_LEN));
+	EXPECT_EQ(-ENXIO, mqt_group_join(r, "g", 0, MQ_GROUP_START_OFFSET, 4));
 	/* Nothing above made a group. */
 	EXPECT_EQ(-ENOENT, mq_admin_group_del(self->admin, self->cfg.name, 0, "g"));
 
 	/* Only a reader joins; a file joins once. */
-	EXPECT_EQ(-EBADF, join(self->w, "g", 0, MQ_GROUP_START_LATEST, 0));
-	EXPECT_EQ(0, join(r, "g", 0, MQ_GROUP_START_OFFSET, 3));
-	EXPECT_EQ(-EBUSY, join(r, "g", 0, MQ_GROUP_START_LATEST, 0));
-	EXPECT_EQ(-EBUSY, join(r, "h", 0, MQ_GROUP_START_LATEST, 0));
+	EXPECT_EQ(-EBADF, mqt_group_join(self->w, "g", 0, MQ_GROUP_START_LATEST, 0));
+	EXPECT_EQ(0, mqt_group_join(r, "g", 0, MQ_GROUP_START_OFFSET, 3));
+	EXPECT_EQ(-EBUSY, mqt_group_join(r, "g", 0, MQ_GROUP_START_LATEST, 0));
+	EXPECT_EQ(-EBUSY, mqt_group_join(r, "h", 0, MQ_GROUP_START_LATEST, 0));
 	/* A member reads where its group is: no lseek but asking. */
 	EXPECT_EQ(-EINVAL, mqt_seek(r, 0, SEEK_SET));
 	EXPECT_EQ(-EINVAL, mqt_seek(r, 0, SEEK_END));
@@ -255,28 +219,28 @@ TEST_F(grp, start_positions)
 	int e, l, o;
 
 	topic_setup(_metadata, self, MQ_RING_SIZE_DEFAULT, MQ_FULL_BLOCK);
-	ASSERT_EQ(0, produce(self->w, 0, 10));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 10, MSG_LEN));
 	e = mqt_open(self->cfg.name, 0, O_RDONLY | O_NONBLOCK);
 	l = mqt_open(self->cfg.name, 0, O_RDONLY | O_NONBLOCK);
 	o = mqt_open(self->cfg.name, 0, O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, e);
 	ASSERT_LE(0, l);
 	ASSERT_LE(0, o);
-	ASSERT_EQ(0, join(e, "early", 0, MQ_GROUP_START_EARLIEST, 0));
-	ASSERT_EQ(0, join(l, "late", 0, MQ_GROUP_START_LATEST, 0));
-	ASSERT_EQ(0, join(o, "seven", 0, MQ_GROUP_START_OFFSET, 7));
+	ASSERT_EQ(0, mqt_group_join(e, "early", 0, MQ_GROUP_START_EARLIEST, 0));
+	ASSERT_EQ(0, mqt_group_join(l, "late", 0, MQ_GROUP_START_LATEST, 0));
+	ASSERT_EQ(0, mqt_group_join(o, "seven", 0, MQ_GROUP_START_OFFSET, 7));
 
 	EXPECT_EQ(0, mqt_read_seq(e, sizeof(buf)));
 	EXPECT_EQ(1, mqt_pos(e));	/* one past the offset it got */
 	EXPECT_EQ(-EAGAIN, mqt_read(l, buf, sizeof(buf)));
 	EXPECT_EQ(7, mqt_read_seq(o, sizeof(buf)));
 	EXPECT_EQ(8, mqt_pos(o));
-	ASSERT_EQ(0, produce(self->w, 10, 1));
+	ASSERT_EQ(0, mqt_produce(self->w, 10, 1, MSG_LEN));
 	EXPECT_EQ(10, mqt_read_seq(l, sizeof(buf)));
 	/* A second member ignores start: the group exists. */
 	close(o);
 	o = mqt_open(self->cfg.name, 0, O_RDONLY | O_NONBLOCK);
-	ASSERT_EQ(0, join(o, "seven", 0, MQ_GROUP_START_EARLIEST, 0));
+	ASSERT_EQ(0, mqt_group_join(o, "seven", 0, MQ_GROUP_START_EARLIEST, 0));
 	EXPECT_EQ(7, mqt_read_seq(o, sizeof(buf)));	/* redelivered: not committed */
 	EXPECT_EQ(8, mqt_read_seq(o, sizeof(buf)));
 	close(e);
@@ -321,7 +285,7 @@ static int consume(const char *topic, const char *group, struct tally *t,
 			 * Idle: commit what we hold, or MQ_FULL_BLOCK keeps
 			 * the producer waiting on it, and us on the producer.
 			 */
-			if (commit(fd, mqt_pos(fd)))
+			if (mqt_commit(fd, mqt_pos(fd)))
 				return 1;
 			poll(&pfd, 1, 100);
 			continue;
@@ -334,10 +298,10 @@ static int consume(const char *topic, const char *group, struct tally *t,
 		if (atomic_exchange(&t->seen[seq], 1))
 			atomic_fetch_add(&t->dups, 1);
 		atomic_fetch_add(&t->got, 1);
-		if (!(++n % 64) && commit(fd, mqt_pos(fd)))
+		if (!(++n % 64) && mqt_commit(fd, mqt_pos(fd)))
 			return 1;
 	}
-	if (commit(fd, mqt_pos(fd)))
+	if (mqt_commit(fd, mqt_pos(fd)))
 		return 1;
 	close(fd);
 	return 0;
@@ -397,7 +361,7 @@ TEST_F_TIMEOUT(grp, two_groups_each_get_everything, 240)
 	ASSERT_EQ(0, wait_members(self->admin, self->cfg.name, "one", 1));
 	ASSERT_EQ(0, wait_members(self->admin, self->cfg.name, "three", 3));
 	/* The ring holds ~680 records, the stream 150 times that. */
-	ASSERT_EQ(0, produce(self->w, 0, MANY));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, MANY, MSG_LEN));
 	for (k = 0; k < 4; k++)
 		EXPECT_EQ(0, reap(&self->kids[k])) TH_LOG("member %d failed", k);
 
@@ -430,7 +394,7 @@ TEST_F(grp, killed_member_messages_are_redelivered)
 	pid_t pid;
 
 	topic_setup(_metadata, self, MQ_RING_SIZE_DEFAULT, MQ_FULL_BLOCK);
-	ASSERT_EQ(0, produce(self->w, 0, 20));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 20, MSG_LEN));
 	ASSERT_EQ(0, pipe(sync));
 
 	pid = fork();
@@ -442,7 +406,7 @@ TEST_F(grp, killed_member_messages_are_redelivered)
 		for (i = 0; i < 10; i++)
 			if (fd < 0 || mqt_read_seq(fd, sizeof(buf)) != i)
 				_exit(1);
-		if (commit(fd, 3))
+		if (mqt_commit(fd, 3))
 			_exit(2);
 		if (write(sync[1], "x", 1) != 1)
 			_exit(3);
@@ -472,7 +436,7 @@ TEST_F(grp, killed_member_messages_are_redelivered)
 	for (i = 11; i < 20; i++)
 		EXPECT_EQ(i, mqt_read_seq(b, sizeof(buf)));
 	EXPECT_EQ(-EAGAIN, mqt_read(b, buf, sizeof(buf)));
-	EXPECT_EQ(0, commit(b, 20));
+	EXPECT_EQ(0, mqt_commit(b, 20));
 	ASSERT_EQ(0, group_state(self->admin, self->cfg.name, 0, "g", &st));
 	EXPECT_EQ(20, st.committed);
 	EXPECT_EQ(0, st.pending);
@@ -495,7 +459,7 @@ TEST_F(grp, autocommit_is_at_most_once)
 	int a, b, i;
 
 	topic_setup(_metadata, self, MQ_RING_SIZE_DEFAULT, MQ_FULL_BLOCK);
-	ASSERT_EQ(0, produce(self->w, 0, 10));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 10, MSG_LEN));
 	a = member(self->cfg.name, "auto", MQ_GROUP_F_AUTOCOMMIT);
 	ASSERT_LE(0, a);
 	for (i = 0; i < 5; i++)
@@ -517,15 +481,15 @@ TEST_F(grp, commit_refuses_bad_requests)
 	int r, m;
 
 	topic_setup(_metadata, self, MQ_RING_SIZE_DEFAULT, MQ_FULL_BLOCK);
-	ASSERT_EQ(0, produce(self->w, 0, 10));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 10, MSG_LEN));
 	r = mqt_open(self->cfg.name, 0, O_RDONLY);
 	ASSERT_LE(0, r);
 	m = member(self->cfg.name, "g", 0);
 	ASSERT_LE(0, m);
 
 	/* Not a member of any group. */
-	EXPECT_EQ(-EBADFD, commit(r, 0));
-	EXPECT_EQ(-EBADFD, commit(self->w, 0));
+	EXPECT_EQ(-EBADFD, mqt_commit(r, 0));
+	EXPECT_EQ(-EBADFD, mqt_commit(self->w, 0));
 
 #define BAD_COMMIT(field, value) do {					\
 		memset(&c, 0, sizeof(c));				\
@@ -541,11 +505,11 @@ TEST_F(grp, commit_refuses_bad_requests)
 	EXPECT_EQ(0, mqt_read_seq(m, sizeof(buf)));
 	EXPECT_EQ(1, mqt_read_seq(m, sizeof(buf)));
 	/* Past what the group delivered: nobody got it. */
-	EXPECT_EQ(-ENXIO, commit(m, 3));
-	EXPECT_EQ(0, commit(m, 2));
-	EXPECT_EQ(0, commit(m, 2));		/* again: harmless */
-	EXPECT_EQ(-EINVAL, commit(m, 1));	/* backwards */
-	EXPECT_EQ(-EINVAL, commit(m, 0));
+	EXPECT_EQ(-ENXIO, mqt_commit(m, 3));
+	EXPECT_EQ(0, mqt_commit(m, 2));
+	EXPECT_EQ(0, mqt_commit(m, 2));		/* again: harmless */
+	EXPECT_EQ(-EINVAL, mqt_commit(m, 1));	/* backwards */
+	EXPECT_EQ(-EINVAL, mqt_commit(m, 0));
 	close(m);
 	close(r);
 }
@@ -571,7 +535,7 @@ TEST_F(grp, group_with_members_holds_block_producers)
 	for (i = 0; i < n; i++)
 		ASSERT_LE(0, mqt_read(m, buf, sizeof(buf)));
 	EXPECT_EQ(-EAGAIN, mqt_write(nb, buf, sizeof(buf)));
-	EXPECT_EQ(0, commit(m, 5));
+	EXPECT_EQ(0, mqt_commit(m, 5));
 	EXPECT_EQ((long)sizeof(buf), mqt_write(nb, buf, sizeof(buf)));
 	/* A memberless group holds nothing: 100 go in a ring of ~40 at once. */
 	close(m);
@@ -593,7 +557,7 @@ TEST_F(grp, blocked_member_wakes_for_a_message_and_for_orphans)
 	pfd.fd = b;
 	pfd.events = POLLIN;
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
-	ASSERT_EQ(0, produce(self->w, 0, 1));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 1, MSG_LEN));
 	EXPECT_EQ(1, poll(&pfd, 1, 1000));
 	EXPECT_EQ(0, mqt_read_seq(a, sizeof(buf)));
 	/* a took it: nothing for b. */
@@ -616,7 +580,7 @@ TEST_F(grp, member_of_deleted_topic_gets_enodev)
 	ASSERT_EQ(0, mqt_topic_del(self->cfg.name));
 	self->made = false;
 	EXPECT_EQ(-ENODEV, mqt_read(m, buf, sizeof(buf)));
-	EXPECT_EQ(-ENODEV, commit(m, 0));
+	EXPECT_EQ(-ENODEV, mqt_commit(m, 0));
 	close(m);
 }
 
@@ -631,7 +595,7 @@ TEST_F(grp, admin_set_and_delete)
 
 	topic_setup(_metadata, self, MQ_RING_SIZE_DEFAULT, MQ_FULL_BLOCK);
 	t = self->cfg.name;
-	ASSERT_EQ(0, produce(self->w, 0, 10));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 10, MSG_LEN));
 
 	/* Restore: creates the group at an offset. */
 	ASSERT_EQ(0, mq_admin_group_set(self->admin, t, 1, "g",
@@ -786,7 +750,7 @@ TEST_F(grp, commits_are_announced)
 	topic_setup(_metadata, self, MQ_RING_SIZE_DEFAULT, MQ_FULL_BLOCK);
 	ASSERT_EQ(0, offsets_open(&ev, &family))
 		TH_LOG("no multicast group \"%s\"", MQ_GENL_MCGRP_OFFSETS);
-	ASSERT_EQ(0, produce(self->w, 0, 10));
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 10, MSG_LEN));
 
 	m = member(self->cfg.name, "ev", 0);
 	ASSERT_LE(0, m);
@@ -796,7 +760,7 @@ TEST_F(grp, commits_are_announced)
 	EXPECT_EQ(0, mqt_read_seq(m, sizeof(buf)));
 	EXPECT_EQ(1, mqt_read_seq(m, sizeof(buf)));
 	EXPECT_EQ(2, mqt_read_seq(m, sizeof(buf)));
-	EXPECT_EQ(0, commit(m, 3));
+	EXPECT_EQ(0, mqt_commit(m, 3));
 	EXPECT_EQ(MQ_CMD_GROUP_COMMIT, next_group_event(ev, family, "ev", &off));
 	EXPECT_EQ(3, off);
 	close(m);
