@@ -527,6 +527,7 @@ print(sorted((g["group"], g["queues"], g["members"], g["lag"]) for g in json.loa
 	n=0
 	for t in "|-j --json -h --help help topic queue group produce consume" \
 		 "group|list describe reset del help" \
+		 "topic|add del show describe help" \
 		 "group describe $a|gz" \
 		 "group reset $a gz|to queue" \
 		 "group reset $a gz to|earliest latest" \
@@ -546,6 +547,9 @@ print(sorted((g["group"], g["queues"], g["members"], g["lag"]) for g in json.loa
 	done
 	got=$(comp mqctl consume "${P}" | tr ' ' '\n' | sort | xargs)
 	ktap_check completion_topics "mqctl consume $P<TAB>: '$got'" test "$got" = "$a $j $k $s"
+	got=$(comp mqctl topic describe "${P}" | tr ' ' '\n' | sort | xargs)
+	ktap_check completion_describe_topics "mqctl topic describe $P<TAB>: '$got'" \
+		test "$got" = "$a $j $k $s"
 	unset -f complete mqctl
 	"$MQCTL" group del $a gz
 

@@ -79,7 +79,8 @@ cases() {
 	mq topic help
 	ktap_check topic_help "mqctl topic help: rc $rc, stdout '$out'" \
 		test "$rc" = 0 -a -z "$err" -a "$(grep -c -e 'topic add NAME' \
-		-e 'topic del NAME' -e 'topic show \[NAME\]' <<<"$out")" = 3
+		-e 'topic del NAME' -e 'topic show \[NAME\]' \
+		-e 'topic describe NAME' <<<"$out")" = 4
 	mq queue help
 	ktap_check queue_help "mqctl queue help: rc $rc, stdout '$out'" \
 		test "$rc" = 0 -a -z "$err" -a "$(grep -c 'queue show \[TOPIC\]' <<<"$out")" = 1
@@ -94,6 +95,11 @@ cases() {
 	usage del_extra 'unexpected argument "b", try "mqctl topic help"' topic del a b
 	usage show_extra 'unexpected argument "b", try "mqctl topic help"' topic show a b
 	usage show_option 'unknown option "-x", try "mqctl topic help"' topic show -x
+	usage describe_no_name 'topic describe: missing NAME, try "mqctl topic help"' topic describe
+	usage describe_only_json 'topic describe: missing NAME, try "mqctl topic help"' \
+		topic describe -j
+	usage describe_extra 'unexpected argument "b", try "mqctl topic help"' topic describe a b
+	usage describe_option 'unknown option "-x", try "mqctl topic help"' topic describe a -x
 	usage queue_show_extra 'unexpected argument "b", try "mqctl queue help"' queue show a b
 	usage queue_show_option 'unknown option "-x", try "mqctl queue help"' queue show -x
 	usage unknown_keyword 'unknown keyword "colour", try "mqctl topic help"' \
@@ -146,6 +152,8 @@ cases() {
 	long=$(printf "${P}%060d" 0)
 	usage name_too_long "invalid topic name \"$long\": longer than 63 bytes" topic add "$long"
 	usage del_name_too_long "invalid topic name \"$long\": longer than 63 bytes" topic del "$long"
+	usage describe_name_too_long "invalid topic name \"$long\": longer than 63 bytes" \
+		topic describe "$long"
 	expect nothing_was_made 0 "" "" topic show
 
 	# ---- topic add, show, del ----
@@ -207,7 +215,45 @@ print(sum(t["name"].startswith(sys.argv[1]) for t in json.load(sys.stdin)))' "$P
 		echo "${P}b/1 first 0 next 1 bytes-in 5 bytes-out 0 msgs-in 1 msgs-out 0 drops 0 readers 0 writers 0 durable 0 replicated 0 persister 0"
 		echo "${P}b/2 first 0 next 0 bytes-in 0 bytes-out 0 msgs-in 0 msgs-out 0 drops 0 readers 2 writers 1 durable 0 replicated 0 persister 0")" \
 		"" queue show ${P}b
+
+	# ---- topic describe: settings, then each queue and its groups ----
+	"$MQCTL" group reset ${P}b g2 to earliest queue 1
+	"$MQCTL" group reset ${P}b g1 to earliest
+	expect describe_topic 0 "$line_b
+${P}b/0 first 0 next 0 durable 0 readers 0 writers 0 persister 0 groups 1 g1
+${P}b/1 first 0 next 1 durable 0 readers 0 writers 0 persister 0 groups 2 g1,g2
+${P}b/2 first 0 next 0 durable 0 readers 2 writers 1 persister 0 groups 1 g1" \
+		"" topic describe ${P}b
+	json_desc_b="{\"name\":\"${P}b\",\"ring_size\":65536,\"max_msg\":1024,\"mode\":$((8#640)),\"uid\":$nobody_uid,\"gid\":$nogroup_gid,\"policy\":\"drop\",\"acks\":\"0\",\"ack_timeout_ms\":1500,\"queues\":[{\"queue\":0,\"first_offset\":0,\"next_offset\":0,\"durable_offset\":0,\"readers\":0,\"writers\":0,\"persister\":0,\"groups\":[\"g1\"]},{\"queue\":1,\"first_offset\":0,\"next_offset\":1,\"durable_offset\":0,\"readers\":0,\"writers\":0,\"persister\":0,\"groups\":[\"g1\",\"g2\"]},{\"queue\":2,\"first_offset\":0,\"next_offset\":0,\"durable_offset\":0,\"readers\":2,\"writers\":1,\"persister\":0,\"groups\":[\"g1\"]}]}"
+	expect describe_json 0 "$json_desc_b" "" -j topic describe ${P}b
+	expect describe_json_after 0 "$json_desc_b" "" topic describe ${P}b -j
+	mq topic describe -j ${P}b
+	ktap_check describe_json_parsed "-j topic describe: $out" test "$rc" = 0 -a \
+		"$(python3 -c 'import json, sys
+t = json.load(sys.stdin)
+q = t["queues"]
+print(t["name"], t["policy"], t["acks"], t["ack_timeout_ms"], t["max_msg"], len(q),
+      [x["queue"] for x in q], q[1]["next_offset"], q[1]["groups"], q[2]["readers"],
+      q[2]["writers"], [len(x["groups"]) for x in q], q[0]["persister"], q[0]["durable_offset"])' \
+		<<<"$out")" = "${P}b drop 0 1500 1024 3 [0, 1, 2] 1 ['g1', 'g2'] 2 1 [1, 2, 1] 0 0"
 	exec 3<&- 4<&-
+	expect describe_no_groups 0 "${P}a queues 1 ring-size 1M max-msg 64K mode 0600 uid 0 gid 0 policy block acks 0 ack-timeout 30000
+${P}a/0 first 0 next 0 durable 0 readers 0 writers 0 persister 0 groups 0" "" topic describe ${P}a
+	mq -j topic describe ${P}a
+	ktap_check describe_json_no_groups "-j topic describe ${P}a: $out" test "$rc" = 0 -a \
+		"$(python3 -c 'import json, sys
+t = json.load(sys.stdin)
+print(t["queues"][0]["groups"], len(t["queues"]), t["ring_size"], t["mode"])' <<<"$out")" = \
+		"[] 1 1048576 384"
+	"$MQCTL" group del ${P}b g1
+	"$MQCTL" group del ${P}b g2
+	expect describe_groups_gone 0 "$line_b
+${P}b/0 first 0 next 0 durable 0 readers 0 writers 0 persister 0 groups 0
+${P}b/1 first 0 next 1 durable 0 readers 0 writers 0 persister 0 groups 0
+${P}b/2 first 0 next 0 durable 0 readers 0 writers 0 persister 0 groups 0" \
+		"" topic describe ${P}b
+
+
 	# acks 1 and no mqd attached: a write fails at once, appending nothing.
 	( printf hello >/dev/mq/${P}d/0 ) 2>"$tmp/err"
 	rc=$?
@@ -241,8 +287,15 @@ print(len(q), q[1]["queue"], q[1]["msgs_in"], q[1]["bytes_in"], q[1]["next_offse
 	expect_re queue_show_missing 2 \
 		"^mqctl: cannot list the queues of topic ${P}none: No such file or directory(: .+)?$" \
 		queue show ${P}none
+	expect_re describe_missing 2 "^mqctl: cannot describe topic ${P}none: No such file or directory(: .+)?$" \
+		topic describe ${P}none
+	expect_re describe_bad_name 2 "^mqctl: cannot describe topic bad/name: (Invalid argument|No such file or directory)(: .+)?$" \
+		topic describe bad/name
 	mq -j topic show ${P}none
 	ktap_check json_error_prints_nothing "rc $rc, stdout '$out'" test "$rc" = 2 -a -z "$out"
+	mq -j topic describe ${P}none
+	ktap_check describe_json_error_prints_nothing "rc $rc, stdout '$out'" \
+		test "$rc" = 2 -a -z "$out"
 	# EINVAL comes with the kernel's reason.
 	for args in "bad/name" "${P}x queues 0" "${P}x queues 1025" "${P}x ring-size 5000" \
 		    "${P}x ring-size 2K" "${P}x ring-size 2G" "${P}x max-msg 1G" \
