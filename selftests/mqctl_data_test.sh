@@ -527,6 +527,7 @@ print(sorted((g["group"], g["queues"], g["members"], g["lag"]) for g in json.loa
 	n=0
 	for t in "|-j --json -h --help help topic queue group produce consume" \
 		 "group|list describe reset del help" \
+		 "topic|add del show describe help" \
 		 "group describe $a|gz" \
 		 "group reset $a gz|to queue" \
 		 "group reset $a gz to|earliest latest" \
@@ -546,6 +547,23 @@ print(sorted((g["group"], g["queues"], g["members"], g["lag"]) for g in json.loa
 	done
 	got=$(comp mqctl consume "${P}" | tr ' ' '\n' | sort | xargs)
 	ktap_check completion_topics "mqctl consume $P<TAB>: '$got'" test "$got" = "$a $j $k $s"
+	# queue show: its options after a dash, a topic until one is given.
+	got=$(comp mqctl queue show -)
+	ktap_check completion_rate "mqctl queue show -<TAB>: '$got'" test "$got" = "--rate --interval"
+	got=$(comp mqctl queue show --rate --)
+	ktap_check completion_rate_given "mqctl queue show --rate --<TAB>: '$got'" \
+		test "$got" = "--interval"
+	got=$(comp mqctl queue show --rate --interval "")
+	ktap_check completion_interval_value "mqctl queue show --rate --interval <TAB>: '$got'" \
+		test -z "$got"
+	got=$(comp mqctl queue show --rate --interval 2 "${P}" | tr ' ' '\n' | sort | xargs)
+	ktap_check completion_rate_topics "mqctl queue show --rate --interval 2 $P<TAB>: '$got'" \
+		test "$got" = "$a $j $k $s"
+	got=$(comp mqctl queue show $a "")
+	ktap_check completion_rate_topic_given "mqctl queue show $a <TAB>: '$got'" test -z "$got"
+	got=$(comp mqctl topic describe "${P}" | tr ' ' '\n' | sort | xargs)
+	ktap_check completion_describe_topics "mqctl topic describe $P<TAB>: '$got'" \
+		test "$got" = "$a $j $k $s"
 	unset -f complete mqctl
 	"$MQCTL" group del $a gz
 

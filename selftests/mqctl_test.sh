@@ -9,7 +9,8 @@
 MQCTL=$(cd "$(dirname "$0")/.." && pwd)/tools/mqctl/mqctl
 P=mqt-		# every topic this test makes
 tmp=$(mktemp -d)
-trap 'for t in $("$MQCTL" topic show 2>/dev/null | grep -o "^$P[^ ]*"); do "$MQCTL" topic del "$t"; done; rm -rf "$tmp"' EXIT
+bg=
+trap '[ -z "$bg" ] || kill "$bg" 2>/dev/null; for t in $("$MQCTL" topic show 2>/dev/null | grep -o "^$P[^ ]*"); do "$MQCTL" topic del "$t"; done; rm -rf "$tmp"' EXIT
 
 # mq NAME EXPECTED-RC ARGS...: runs mqctl; $out, $err and $rc are what it did.
 mq() {
@@ -79,10 +80,12 @@ cases() {
 	mq topic help
 	ktap_check topic_help "mqctl topic help: rc $rc, stdout '$out'" \
 		test "$rc" = 0 -a -z "$err" -a "$(grep -c -e 'topic add NAME' \
-		-e 'topic del NAME' -e 'topic show \[NAME\]' <<<"$out")" = 3
+		-e 'topic del NAME' -e 'topic show \[NAME\]' \
+		-e 'topic describe NAME' <<<"$out")" = 4
 	mq queue help
 	ktap_check queue_help "mqctl queue help: rc $rc, stdout '$out'" \
-		test "$rc" = 0 -a -z "$err" -a "$(grep -c 'queue show \[TOPIC\]' <<<"$out")" = 1
+		test "$rc" = 0 -a -z "$err" -a \
+		"$(grep -c 'queue show \[TOPIC\] \[--rate \[--interval SECONDS\]\]' <<<"$out")" = 1
 
 	# ---- bad command lines: exit 1, one line, nothing sent ----
 	usage unknown_object 'unknown object "foo", try "mqctl help"' foo
@@ -94,8 +97,37 @@ cases() {
 	usage del_extra 'unexpected argument "b", try "mqctl topic help"' topic del a b
 	usage show_extra 'unexpected argument "b", try "mqctl topic help"' topic show a b
 	usage show_option 'unknown option "-x", try "mqctl topic help"' topic show -x
+	usage describe_no_name 'topic describe: missing NAME, try "mqctl topic help"' topic describe
+	usage describe_only_json 'topic describe: missing NAME, try "mqctl topic help"' \
+		topic describe -j
+	usage describe_extra 'unexpected argument "b", try "mqctl topic help"' topic describe a b
+	usage describe_option 'unknown option "-x", try "mqctl topic help"' topic describe a -x
 	usage queue_show_extra 'unexpected argument "b", try "mqctl queue help"' queue show a b
 	usage queue_show_option 'unknown option "-x", try "mqctl queue help"' queue show -x
+	# --rate and --interval: every bad value refused before anything is sent.
+	for v in abc -1 +1 1e1 inf nan .5 1. 0x1 1,5 ' 1' 1s ''; do
+		usage "interval_not_a_number_'$v'" \
+			"invalid --interval \"$v\": not a number of seconds" \
+			queue show --rate --interval "$v"
+	done
+	for v in 0 0.0 0.05 0.0999999999 60.1 61 3600 99999999999999999999; do
+		usage "interval_out_of_range_'$v'" \
+			"invalid --interval \"$v\": out of range (0.1 to 60 seconds)" \
+			queue show ${P}x --rate --interval "$v"
+	done
+	usage interval_equals_bad 'invalid --interval "0": out of range (0.1 to 60 seconds)' \
+		queue show --rate --interval=0
+	usage interval_missing 'missing value for "--interval"' queue show --rate --interval
+	usage interval_duplicate 'duplicate option "--interval"' \
+		queue show --interval 1 --interval 2 --rate
+	usage rate_duplicate 'duplicate option "--rate"' queue show --rate ${P}x --rate
+	usage interval_without_rate '"--interval" needs "--rate", try "mqctl queue help"' \
+		queue show ${P}x --interval 1
+	usage interval_equals_without_rate '"--interval" needs "--rate", try "mqctl queue help"' \
+		queue show --interval=0.5
+	usage rate_extra 'unexpected argument "b", try "mqctl queue help"' \
+		queue show a --rate b
+	usage rate_option 'unknown option "--rates", try "mqctl queue help"' queue show --rates
 	usage unknown_keyword 'unknown keyword "colour", try "mqctl topic help"' \
 		topic add ${P}x colour red
 	for k in queues ring-size max-msg mode uid gid policy acks ack-timeout; do
@@ -146,6 +178,8 @@ cases() {
 	long=$(printf "${P}%060d" 0)
 	usage name_too_long "invalid topic name \"$long\": longer than 63 bytes" topic add "$long"
 	usage del_name_too_long "invalid topic name \"$long\": longer than 63 bytes" topic del "$long"
+	usage describe_name_too_long "invalid topic name \"$long\": longer than 63 bytes" \
+		topic describe "$long"
 	expect nothing_was_made 0 "" "" topic show
 
 	# ---- topic add, show, del ----
@@ -207,7 +241,86 @@ print(sum(t["name"].startswith(sys.argv[1]) for t in json.load(sys.stdin)))' "$P
 		echo "${P}b/1 first 0 next 1 bytes-in 5 bytes-out 0 msgs-in 1 msgs-out 0 drops 0 readers 0 writers 0 durable 0 replicated 0 persister 0"
 		echo "${P}b/2 first 0 next 0 bytes-in 0 bytes-out 0 msgs-in 0 msgs-out 0 drops 0 readers 2 writers 1 durable 0 replicated 0 persister 0")" \
 		"" queue show ${P}b
+
+	# ---- topic describe: settings, then each queue and its groups ----
+	"$MQCTL" group reset ${P}b g2 to earliest queue 1
+	"$MQCTL" group reset ${P}b g1 to earliest
+	expect describe_topic 0 "$line_b
+${P}b/0 first 0 next 0 durable 0 readers 0 writers 0 persister 0 groups 1 g1
+${P}b/1 first 0 next 1 durable 0 readers 0 writers 0 persister 0 groups 2 g1,g2
+${P}b/2 first 0 next 0 durable 0 readers 2 writers 1 persister 0 groups 1 g1" \
+		"" topic describe ${P}b
+	json_desc_b="{\"name\":\"${P}b\",\"ring_size\":65536,\"max_msg\":1024,\"mode\":$((8#640)),\"uid\":$nobody_uid,\"gid\":$nogroup_gid,\"policy\":\"drop\",\"acks\":\"0\",\"ack_timeout_ms\":1500,\"queues\":[{\"queue\":0,\"first_offset\":0,\"next_offset\":0,\"durable_offset\":0,\"readers\":0,\"writers\":0,\"persister\":0,\"groups\":[\"g1\"]},{\"queue\":1,\"first_offset\":0,\"next_offset\":1,\"durable_offset\":0,\"readers\":0,\"writers\":0,\"persister\":0,\"groups\":[\"g1\",\"g2\"]},{\"queue\":2,\"first_offset\":0,\"next_offset\":0,\"durable_offset\":0,\"readers\":2,\"writers\":1,\"persister\":0,\"groups\":[\"g1\"]}]}"
+	expect describe_json 0 "$json_desc_b" "" -j topic describe ${P}b
+	expect describe_json_after 0 "$json_desc_b" "" topic describe ${P}b -j
+	mq topic describe -j ${P}b
+	ktap_check describe_json_parsed "-j topic describe: $out" test "$rc" = 0 -a \
+		"$(python3 -c 'import json, sys
+t = json.load(sys.stdin)
+q = t["queues"]
+print(t["name"], t["policy"], t["acks"], t["ack_timeout_ms"], t["max_msg"], len(q),
+      [x["queue"] for x in q], q[1]["next_offset"], q[1]["groups"], q[2]["readers"],
+      q[2]["writers"], [len(x["groups"]) for x in q], q[0]["persister"], q[0]["durable_offset"])' \
+		<<<"$out")" = "${P}b drop 0 1500 1024 3 [0, 1, 2] 1 ['g1', 'g2'] 2 1 [1, 2, 1] 0 0"
 	exec 3<&- 4<&-
+	expect describe_no_groups 0 "${P}a queues 1 ring-size 1M max-msg 64K mode 0600 uid 0 gid 0 policy block acks 0 ack-timeout 30000
+${P}a/0 first 0 next 0 durable 0 readers 0 writers 0 persister 0 groups 0" "" topic describe ${P}a
+	mq -j topic describe ${P}a
+	ktap_check describe_json_no_groups "-j topic describe ${P}a: $out" test "$rc" = 0 -a \
+		"$(python3 -c 'import json, sys
+t = json.load(sys.stdin)
+print(t["queues"][0]["groups"], len(t["queues"]), t["ring_size"], t["mode"])' <<<"$out")" = \
+		"[] 1 1048576 384"
+	"$MQCTL" group del ${P}b g1
+	"$MQCTL" group del ${P}b g2
+	expect describe_groups_gone 0 "$line_b
+${P}b/0 first 0 next 0 durable 0 readers 0 writers 0 persister 0 groups 0
+${P}b/1 first 0 next 1 durable 0 readers 0 writers 0 persister 0 groups 0
+${P}b/2 first 0 next 0 durable 0 readers 0 writers 0 persister 0 groups 0" \
+		"" topic describe ${P}b
+
+	# ---- queue show --rate ----
+	zero="msgs-in/s 0 msgs-out/s 0 bytes-in/s 0 bytes-out/s 0"
+	line_a0="${P}a/0 first 0 next 0 bytes-in 0 bytes-out 0 msgs-in 0 msgs-out 0 drops 0 readers 0 writers 0 durable 0 replicated 0 persister 0"
+	expect rate_no_traffic 0 "$line_a0 $zero" "" queue show ${P}a --rate --interval 0.1
+	expect rate_default_interval 0 "$line_a0 $zero" "" queue show --rate ${P}a
+	expect rate_interval_equals 0 "$line_a0 $zero" "" queue show --interval=0.5 --rate ${P}a
+	mq queue show --rate --interval 0.2
+	ktap_check rate_all_topics "queue show --rate: rc $rc, stdout '$out'" \
+		test "$rc" = 0 -a "$(grep -c "^$P" <<<"$out")" = 10 -a \
+		"$(grep -c "^$P.* persister 0 $zero\$" <<<"$out")" = 10
+	mq -j queue show ${P}b --rate --interval 0.2
+	ktap_check rate_json_no_traffic "-j queue show --rate: $out" test "$rc" = 0 -a \
+		"$(python3 -c 'import json, sys
+q = json.load(sys.stdin)
+r = ["msgs_in_rate", "msgs_out_rate", "bytes_in_rate", "bytes_out_rate"]
+print(len(q), all(type(x[k]) in (int, float) and x[k] == 0 for x in q for k in r),
+      q[1]["msgs_in"], q[1]["bytes_in"], q[1]["next_offset"])' <<<"$out")" = "3 True 1 5 1"
+	# A writer of 4-byte messages through the interval: msgs-in/s > 0,
+	# bytes-in/s 4 times that (to the rounding), nothing read.
+	( while printf abcd >/dev/mq/${P}a/0; do sleep 0.02; done ) 2>/dev/null &
+	bg=$!
+	for _ in $(seq 100); do
+		grep -q " msgs-in [1-9]" <<<"$("$MQCTL" queue show ${P}a)" && break
+		sleep 0.1
+	done
+	mq -j queue show ${P}a --rate --interval 0.5
+	ktap_check rate_json_traffic "-j queue show --rate with a writer: $out" test "$rc" = 0 -a \
+		"$(python3 -c 'import json, sys
+q = json.load(sys.stdin)[0]
+print(q["msgs_in_rate"] > 0, abs(q["bytes_in_rate"] - 4 * q["msgs_in_rate"]) < 0.05,
+      q["msgs_out_rate"], q["bytes_out_rate"], q["writers"] <= 1)' <<<"$out")" = "True True 0 0 True"
+	mq queue show ${P}a --rate --interval 0.5
+	ktap_check rate_text_traffic "queue show --rate with a writer: rc $rc, stdout '$out'" \
+		test "$rc" = 0 -a "$(grep -cE "^${P}a/0 first 0 next [1-9][0-9]* .* msgs-in/s [0-9.]*[1-9][0-9.]* msgs-out/s 0 bytes-in/s [0-9.]*[1-9][0-9.]* bytes-out/s 0\$" <<<"$out")" = 1
+	kill "$bg"
+	wait "$bg" 2>/dev/null
+	bg=
+	n=$("$MQCTL" -j queue show ${P}a | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["msgs_in"])')
+	# Bring ${P}a back to what the tests below expect: no messages.
+	"$MQCTL" topic del ${P}a && "$MQCTL" topic add ${P}a
+	ktap_check rate_writer_wrote "the writer wrote $n messages" test "${n:-0}" -gt 1
+
 	# acks 1 and no mqd attached: a write fails at once, appending nothing.
 	( printf hello >/dev/mq/${P}d/0 ) 2>"$tmp/err"
 	rc=$?
@@ -241,8 +354,20 @@ print(len(q), q[1]["queue"], q[1]["msgs_in"], q[1]["bytes_in"], q[1]["next_offse
 	expect_re queue_show_missing 2 \
 		"^mqctl: cannot list the queues of topic ${P}none: No such file or directory(: .+)?$" \
 		queue show ${P}none
+	expect_re rate_missing 2 \
+		"^mqctl: cannot list the queues of topic ${P}none: No such file or directory(: .+)?$" \
+		queue show ${P}none --rate --interval 0.1
+	mq -j queue show ${P}none --rate --interval 0.1
+	ktap_check rate_json_error_prints_nothing "rc $rc, stdout '$out'" test "$rc" = 2 -a -z "$out"
+	expect_re describe_missing 2 "^mqctl: cannot describe topic ${P}none: No such file or directory(: .+)?$" \
+		topic describe ${P}none
+	expect_re describe_bad_name 2 "^mqctl: cannot describe topic bad/name: (Invalid argument|No such file or directory)(: .+)?$" \
+		topic describe bad/name
 	mq -j topic show ${P}none
 	ktap_check json_error_prints_nothing "rc $rc, stdout '$out'" test "$rc" = 2 -a -z "$out"
+	mq -j topic describe ${P}none
+	ktap_check describe_json_error_prints_nothing "rc $rc, stdout '$out'" \
+		test "$rc" = 2 -a -z "$out"
 	# EINVAL comes with the kernel's reason.
 	for args in "bad/name" "${P}x queues 0" "${P}x queues 1025" "${P}x ring-size 5000" \
 		    "${P}x ring-size 2K" "${P}x ring-size 2G" "${P}x max-msg 1G" \

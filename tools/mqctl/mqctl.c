@@ -23,7 +23,7 @@ static const struct {
 	int (*main)(int argc, char *argv[], struct options *opts);
 	const char *description;
 } subcommands[] = {
-	{ "topic", topic_main, "Add, delete and show topics" },
+	{ "topic", topic_main, "Add, delete, show and describe topics" },
 	{ "queue", queue_main, "Show the queues of topics and their counters" },
 	{ "group", group_main, "List, describe, reset and delete consumer groups" },
 	{ "produce", produce_main, "Write messages from standard input to a topic" },

@@ -144,6 +144,30 @@ int parse_gid(const char *s, uint32_t *val)
 	return 0;
 }
 
+int parse_seconds(const char *s, uint64_t *ns)
+{
+	uint64_t sec, frac = 0, scale = 100000000;
+	char *end;
+	int ret;
+
+	/* strtod() would take "1e1", "inf", " 1" and a locale's comma. */
+	ret = parse_digits(s, 10, &sec, &end);
+	if (ret)
+		return ret;
+	if (*end == '.') {
+		if (end[1] < '0' || end[1] > '9')
+			return -EINVAL;
+		for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+			frac += (uint64_t)(*end - '0') * scale;
+	}
+	if (*end)
+		return -EINVAL;
+	if (sec > (UINT64_MAX - frac) / 1000000000)
+		return -ERANGE;
+	*ns = sec * 1000000000 + frac;
+	return 0;
+}
+
 int parse_policy(const char *s, uint32_t *val)
 {
 	uint32_t i;

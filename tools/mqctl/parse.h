@@ -19,5 +19,8 @@ int parse_policy(const char *s, uint32_t *val);
 const char *policy_name(uint32_t policy);
 int parse_acks(const char *s, uint32_t *val);
 const char *acks_name(uint32_t acks);
+/* Seconds in decimal ("2", "0.5"), into nanoseconds; digits past the ninth
+ * decimal are dropped. */
+int parse_seconds(const char *s, uint64_t *ns);
 
 #endif /* PARSE_H */

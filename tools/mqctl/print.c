@@ -22,6 +22,20 @@ const char *format_size(char *buf, size_t len, uint64_t size)
 	return buf;
 }
 
+const char *format_rate(char *buf, size_t len, double rate)
+{
+	char *p;
+
+	/* Valid as text and as a JSON number: "%g" would print "1e+06". */
+	snprintf(buf, len, "%.2f", rate);
+	p = buf + strlen(buf) - 1;
+	while (*p == '0')
+		*p-- = '\0';
+	if (*p == '.')
+		*p = '\0';
+	return buf;
+}
+
 void json_string(FILE *f, const char *s)
 {
 	json_string_len(f, s, strlen(s));

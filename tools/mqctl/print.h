@@ -9,6 +9,8 @@
 
 /* The shortest exact SIZE: "64K", "1M", or plain bytes ("1984"). */
 const char *format_size(char *buf, size_t len, uint64_t size);
+/* @rate with at most two decimals, trailing zeros dropped: "0", "12.5". */
+const char *format_rate(char *buf, size_t len, double rate);
 /* @s as a JSON string, quotes included. */
 void json_string(FILE *f, const char *s);
 /* The same of @len bytes, NULs included (escaped). */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mqctl topic: add, delete and show topics.
+ * mqctl topic: add, delete, show and describe topics.
  *
  *   mqctl topic add NAME [queues N] [ring-size SIZE] [max-msg SIZE]
  *                        [mode OCTAL] [uid UID|USER] [gid GID|GROUP]
@@ -8,6 +8,7 @@
  *                        [ack-timeout MS]
  *   mqctl topic del NAME
  *   mqctl [-j] topic show [NAME]
+ *   mqctl [-j] topic describe NAME
  *
  * mqctl checks that each value is well formed and fits its attribute; the
  * kernel alone decides what is in range (and says why in its extended
@@ -16,8 +17,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "dump.h"
 #include "parse.h"
 #include "print.h"
 #include "subcommands.h"
@@ -31,13 +34,19 @@ static void show_usage(FILE *f)
 		"                        [ack-timeout MS]\n"
 		"       %1$s topic del NAME\n"
 		"       %1$s [-j] topic show [NAME]\n"
+		"       %1$s [-j] topic describe NAME\n"
 		"       %1$s topic help\n"
 		"\n"
 		"SIZE is a number of bytes with an optional K, M or G suffix (powers\n"
 		"of 1024).  Defaults: queues 1, ring-size 1M, max-msg 64K (less if the\n"
 		"ring is too small for it), mode 0600, uid 0, gid 0, policy block,\n"
 		"acks 0 (1: a write returns once mqd has made it durable; all: and\n"
-		"replicated), ack-timeout 30000 (milliseconds).\n",
+		"replicated), ack-timeout 30000 (milliseconds).\n"
+		"\n"
+		"describe: the topic's settings as show prints them, then one line per\n"
+		"queue: its first and next offsets, the offset below which mqd made it\n"
+		"durable, the files open on it for reading and writing, whether mqd is\n"
+		"attached as its persister, and its consumer groups, counted and named.\n",
 		PROG_NAME);
 }
 
@@ -259,14 +268,11 @@ static void print_text(const struct mq_topic_config *cfg)
 	putchar('\n');
 }
 
-static void print_json(const struct mq_topic_config *cfg)
+/* The members of a topic's object but its name and queues. */
+static void print_json_settings(const struct mq_topic_config *cfg)
 {
 	const char *policy, *acks;
 
-	printf("{\"name\":");
-	json_string(stdout, cfg->name);
-	if (cfg->set & MQ_TOPIC_SET_QUEUES)
-		printf(",\"queues\":%" PRIu32, cfg->queues);
 	if (cfg->set & MQ_TOPIC_SET_RING_SIZE)
 		printf(",\"ring_size\":%" PRIu64, cfg->ring_size);
 	if (cfg->set & MQ_TOPIC_SET_MAX_MSG_SIZE)
@@ -294,6 +300,15 @@ static void print_json(const struct mq_topic_config *cfg)
 	}
 	if (cfg->set & MQ_TOPIC_SET_ACK_TIMEOUT)
 		printf(",\"ack_timeout_ms\":%" PRIu32, cfg->ack_timeout_ms);
+}
+
+static void print_json(const struct mq_topic_config *cfg)
+{
+	printf("{\"name\":");
+	json_string(stdout, cfg->name);
+	if (cfg->set & MQ_TOPIC_SET_QUEUES)
+		printf(",\"queues\":%" PRIu32, cfg->queues);
+	print_json_settings(cfg);
 	putchar('}');
 }
 
@@ -312,13 +327,11 @@ static int print_topic(const struct mq_topic_config *cfg, void *arg)
 	return 0;
 }
 
-static int topic_show(int argc, char *argv[], struct options *opts)
+/* show's and describe's arguments: at most one NAME, and -j anywhere. */
+static int take_name(int argc, char *argv[], struct options *opts,
+		     const char **name)
 {
-	struct printer p = { 0 };
-	struct mq_topic_config cfg;
-	struct mq_admin *admin;
-	const char *name = NULL;
-	int i, ret;
+	int i;
 
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
@@ -326,17 +339,26 @@ static int topic_show(int argc, char *argv[], struct options *opts)
 		else if (argv[i][0] == '-')
 			return usage_error("unknown option \"%s\", try \"%s topic help\"",
 					   argv[i], PROG_NAME);
-		else if (!name)
-			name = argv[i];
+		else if (!*name)
+			*name = argv[i];
 		else
 			return usage_error("unexpected argument \"%s\", try \"%s topic help\"",
 					   argv[i], PROG_NAME);
 	}
-	if (name) {
-		ret = check_name(name);
-		if (ret)
-			return ret;
-	}
+	return *name ? check_name(*name) : 0;
+}
+
+static int topic_show(int argc, char *argv[], struct options *opts)
+{
+	struct printer p = { 0 };
+	struct mq_topic_config cfg;
+	struct mq_admin *admin;
+	const char *name = NULL;
+	int ret;
+
+	ret = take_name(argc, argv, opts, &name);
+	if (ret)
+		return ret;
 	p.json = opts->json;
 
 	ret = admin_open(&admin);
@@ -359,6 +381,146 @@ static int topic_show(int argc, char *argv[], struct options *opts)
 	return ret;
 }
 
+/* By queue, then by name: the kernel's order is no promise. */
+static int group_cmp(const void *a, const void *b)
+{
+	const struct mq_group_state *ga = a, *gb = b;
+
+	if (ga->queue != gb->queue)
+		return ga->queue < gb->queue ? -1 : 1;
+	return strcmp(ga->group, gb->group);
+}
+
+/*
+ * The groups of @queue, from a sorted dump of the topic's: their
+ * count, then (text) their names joined by commas, which no name holds,
+ * or (JSON) an array of them.
+ */
+static void print_groups(const struct dump *groups, uint32_t queue, bool json)
+{
+	const struct mq_group_state *g;
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < groups->n; i++)
+		n += dump_item(groups, struct mq_group_state, i)->queue == queue;
+	if (!json)
+		printf(" groups %u%s", n, n ? " " : "");
+	else
+		printf(",\"groups\":[");
+	for (i = 0, n = 0; i < groups->n; i++) {
+		g = dump_item(groups, struct mq_group_state, i);
+		if (g->queue != queue)
+			continue;
+		if (n++)
+			putchar(',');
+		if (json)
+			json_string(stdout, g->group);
+		else
+			fputs(g->group, stdout);
+	}
+	if (json)
+		putchar(']');
+}
+
+static void describe_queue(const struct mq_queue_stats *st,
+			   const struct dump *groups, bool json)
+{
+	if (!json)
+		printf("%s/%" PRIu32 " first %" PRIu64 " next %" PRIu64
+		       " durable %" PRIu64 " readers %" PRIu32
+		       " writers %" PRIu32 " persister %" PRIu32,
+		       st->topic, st->queue, st->first_offset, st->next_offset,
+		       st->durable_offset, st->readers, st->writers,
+		       st->persister);
+	else
+		printf("{\"queue\":%" PRIu32 ",\"first_offset\":%" PRIu64
+		       ",\"next_offset\":%" PRIu64 ",\"durable_offset\":%" PRIu64
+		       ",\"readers\":%" PRIu32 ",\"writers\":%" PRIu32
+		       ",\"persister\":%" PRIu32, st->queue, st->first_offset,
+		       st->next_offset, st->durable_offset, st->readers,
+		       st->writers, st->persister);
+	print_groups(groups, st->queue, json);
+	putchar(json ? '}' : '\n');
+}
+
+/*
+ * As show's object, but "queues" is the array of the queues, whose length
+ * is the count: one member, one meaning.
+ */
+static void describe_json(const struct mq_topic_config *cfg,
+			  const struct dump *queues, const struct dump *groups)
+{
+	size_t i;
+
+	printf("{\"name\":");
+	json_string(stdout, cfg->name);
+	print_json_settings(cfg);
+	printf(",\"queues\":[");
+	for (i = 0; i < queues->n; i++) {
+		if (i)
+			putchar(',');
+		describe_queue(dump_item(queues, struct mq_queue_stats, i),
+			       groups, true);
+	}
+	printf("]}\n");
+}
+
+/*
+ * Three requests (the settings, the queues, their groups), all answered
+ * before anything is printed: a failure prints nothing on stdout, and a
+ * topic deleted between them is ENOENT, as if it had gone first.
+ */
+static int topic_describe(int argc, char *argv[], struct options *opts)
+{
+	struct dump queues = DUMP_INIT(struct mq_queue_stats);
+	struct dump groups = DUMP_INIT(struct mq_group_state);
+	struct mq_topic_config cfg;
+	struct mq_admin *admin;
+	const char *name = NULL;
+	size_t i;
+	int ret;
+
+	ret = take_name(argc, argv, opts, &name);
+	if (ret)
+		return ret;
+	if (!name)
+		return usage_error("topic describe: missing NAME, try \"%s topic help\"",
+				   PROG_NAME);
+
+	ret = admin_open(&admin);
+	if (ret)
+		return ret;
+	ret = mq_admin_topic_get(admin, name, &cfg);
+	if (!ret)
+		ret = mq_admin_queue_list(admin, name, dump_queue, &queues);
+	/* Every topic has a queue: none means it was deleted meanwhile. */
+	if (!ret && !queues.n)
+		ret = -ENOENT;
+	if (!ret)
+		ret = mq_admin_group_list(admin, name, NULL, dump_group, &groups);
+	if (ret) {
+		ret = kernel_error(admin, ret, "cannot describe topic %s", name);
+		goto out;
+	}
+
+	if (groups.n)
+		qsort(groups.v, groups.n, groups.size, group_cmp);
+	if (opts->json) {
+		describe_json(&cfg, &queues, &groups);
+	} else {
+		print_text(&cfg);
+		for (i = 0; i < queues.n; i++)
+			describe_queue(dump_item(&queues, struct mq_queue_stats, i),
+				       &groups, false);
+	}
+out:
+	dump_free(&groups);
+	dump_free(&queues);
+	mq_admin_close(admin);
+	return ret;
+}
+
 int topic_main(int argc, char *argv[], struct options *opts)
 {
 	const char *cmd = argc > 1 ? argv[1] : "show";
@@ -371,6 +533,8 @@ int topic_main(int argc, char *argv[], struct options *opts)
 		return topic_del(argc, argv);
 	if (!strcmp(cmd, "show"))
 		return topic_show(argc, argv, opts);
+	if (!strcmp(cmd, "describe"))
+		return topic_describe(argc, argv, opts);
 	if (!strcmp(cmd, "help")) {
 		show_usage(stdout);
 		return 0;
