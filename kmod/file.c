@@ -5,7 +5,8 @@
  * The file position is a logical offset: read_iter reads the message at
  * iocb->ki_pos and moves it one past, so read(2), pread(2), readv(2) and
  * io_uring reads (at the file position or at an offset) share one path.
- * Writes append and leave the position alone.
+ * Writes append and leave the position alone, but for a record-mode
+ * write on a write-only file: its position is one past what it appended.
  *
  * FMODE_NOWAIT and IOCB_NOWAIT: io_uring first tries a read or write
  * without blocking; a queue answers -EAGAIN at once instead of sleeping,
@@ -86,14 +87,13 @@ static ssize_t mq_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
  * cannot change them between the check and the append.
  */
 static ssize_t mq_file_write_records(struct mq_queue *q, struct iov_iter *from,
-				     bool nowait)
+				     bool nowait, u64 *last)
 {
 	size_t len = iov_iter_count(from);
 	u32 max_msg = q->topic->max_msg_size;
 	size_t one = MQ_RECORD_ALIGN(MQ_RECORD_HDR_SIZE + (u64)max_msg);
 	void *buf;
 	ssize_t ret;
-	u64 last;
 	int n, err;
 
 	/* As in message mode, an empty write is no record. */
@@ -110,11 +110,11 @@ static ssize_t mq_file_write_records(struct mq_queue *q, struct iov_iter *from,
 	ret = n = mq_records_check(buf, len, max_msg);
 	if (n < 0)
 		goto out;
-	ret = mq_queue_append_records(q, buf, len, n, nowait, &last);
+	ret = mq_queue_append_records(q, buf, len, n, nowait, last);
 	kvfree(buf);
 	/* Whatever the answer, the records stay: at-least-once. */
 	if (ret > 0 && q->topic->acks) {
-		err = mq_persist_wait(q, last);
+		err = mq_persist_wait(q, *last);
 		if (err)
 			ret = err;
 	}
@@ -128,9 +128,20 @@ static ssize_t mq_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct mq_file *mf = iocb->ki_filp->private_data;
 
-	if (READ_ONCE(mf->mode) == MQ_MODE_RECORD)
-		return mq_file_write_records(mf->q, from, mq_nowait(iocb));
-	return mq_queue_append(mf->q, from, mq_nowait(iocb));
+	ssize_t ret;
+	u64 last;
+
+	if (READ_ONCE(mf->mode) != MQ_MODE_RECORD)
+		return mq_queue_append(mf->q, from, mq_nowait(iocb));
+	ret = mq_file_write_records(mf->q, from, mq_nowait(iocb), &last);
+	/*
+	 * A write-only file has no read cursor: its position tells its
+	 * producer the offsets it got, as Kafka's produce response does.
+	 * The VFS keeps it for write(2), not for pwrite(2).
+	 */
+	if (ret > 0 && !(iocb->ki_filp->f_mode & FMODE_READ))
+		iocb->ki_pos = last + 1;
+	return ret;
 }
 
 static loff_t mq_file_llseek(struct file *file, loff_t offset, int whence)
@@ -195,6 +206,48 @@ static long mq_ioc_commit(struct file *file, void __user *uarg)
 	return mq_group_commit(mf, c.offset);
 }
 
+static long mq_ioc_group_seek(struct file *file, void __user *uarg)
+{
+	struct mq_file *mf = file->private_data;
+	struct mq_group_seek sk;
+
+	if (copy_from_user(&sk, uarg, sizeof(sk)))
+		return -EFAULT;
+	if (sk.size != MQ_GROUP_SEEK_SIZE_VER0 ||
+	    sk.flags & ~MQ_GROUP_SEEK_F_ALL || sk.reserved0 || sk.reserved ||
+	    sk.start >= __MQ_GROUP_START_MAX ||
+	    (sk.start != MQ_GROUP_START_OFFSET && sk.offset))
+		return -EINVAL;
+	if (READ_ONCE(mf->q->dead))
+		return -ENODEV;
+	return mq_group_seek(mf->q, mf, sk.start, sk.offset);
+}
+
+static long mq_ioc_group_claim(struct file *file, void __user *uarg)
+{
+	struct mq_file *mf = file->private_data;
+	struct mq_group_claim c;
+	int ret;
+
+	if (copy_from_user(&c, uarg, sizeof(c)))
+		return -EFAULT;
+	if (c.size != MQ_GROUP_CLAIM_SIZE_VER0 ||
+	    c.flags & ~MQ_GROUP_CLAIM_F_ALL || !c.max || c.count ||
+	    c.offset || c.end || c.pos || c.reserved[0] || c.reserved[1])
+		return -EINVAL;
+	if (READ_ONCE(mf->q->dead))
+		return -ENODEV;
+	ret = mq_group_claim(mf, &c);
+	if (ret)
+		return ret;
+	/*
+	 * Claimed is delivered: if the answer cannot be written back, the
+	 * messages are the member's all the same, and go back to the group
+	 * when it closes, as with a read whose member dies.
+	 */
+	return copy_to_user(uarg, &c, sizeof(c)) ? -EFAULT : 0;
+}
+
 static long mq_ioc_set_mode(struct file *file, u32 __user *uarg)
 {
 	struct mq_file *mf = file->private_data;
@@ -229,6 +282,10 @@ static long mq_file_ioctl(struct file *file, unsigned int cmd,
 		return mq_ioc_group_join(file, (void __user *)arg);
 	case MQ_IOC_COMMIT:
 		return mq_ioc_commit(file, (void __user *)arg);
+	case MQ_IOC_GROUP_SEEK:
+		return mq_ioc_group_seek(file, (void __user *)arg);
+	case MQ_IOC_GROUP_CLAIM:
+		return mq_ioc_group_claim(file, (void __user *)arg);
 	case MQ_IOC_MMAP_INFO:
 		return mq_mmap_info(mf->q, (void __user *)arg);
 	case MQ_IOC_SET_MODE:

@@ -234,13 +234,26 @@ bool mq_group_ready(struct mq_group *g)
 	return READ_ONCE(g->norphans_pub) || mq_queue_readable(g->q, READ_ONCE(g->next));
 }
 
+/* A copy into @to; with @to NULL, a claim: *pos says where it is. */
+static ssize_t mq_group_take(struct mq_queue *q, u64 off, bool framed,
+			     struct iov_iter *to, u64 *pos)
+{
+	if (!to)
+		return mq_queue_claim_at(q, off, pos);
+	return mq_queue_copy_at(q, off, framed, to);
+}
+
 /*
  * Gives mf the group's next message: an orphan first, else the one at
  * next.  Returns its length with *off set to its offset, or -errno
- * (-EAGAIN: nothing yet).  Under g->lock.
+ * (-EAGAIN: nothing yet).  With @to NULL the message is claimed, not
+ * copied, and *pos is where it lies in the ring; with @run too, the
+ * claim goes on a run at its end, so a message dropped meanwhile ends
+ * it (-ERANGE) instead of being skipped.  Under g->lock.
  */
 static ssize_t mq_group_deliver(struct mq_group *g, struct mq_file *mf,
-				u64 *off, bool framed, struct iov_iter *to)
+				u64 *off, bool framed, struct iov_iter *to,
+				u64 *pos, bool run)
 {
 	struct mq_queue *q = g->q;
 	unsigned long idx;
@@ -252,7 +265,7 @@ static ssize_t mq_group_deliver(struct mq_group *g, struct mq_file *mf,
 		if (WARN_ON_ONCE(!xa_find(&g->pending, &idx, ULONG_MAX,
 					  MQ_ORPHAN_MARK)))
 			break;
-		ret = mq_queue_copy_at(q, idx, framed, to);
+		ret = mq_group_take(q, idx, framed, to, pos);
 		if (ret == -ERANGE || ret == -ENOENT) {
 			/* Dropped meanwhile (counted as a drop): gone. */
 			xa_erase(&g->pending, idx);
@@ -286,14 +299,14 @@ static ssize_t mq_group_deliver(struct mq_group *g, struct mq_file *mf,
 			if (ret)
 				return ret;
 		}
-		ret = mq_queue_copy_at(q, o, framed, to);
+		ret = mq_group_take(q, o, framed, to, pos);
 		if (ret >= 0)
 			break;
 		if (!mf->autocommit)
 			xa_release(&g->pending, o);
 		if (ret == -ENOENT)
 			g->next = o + 1;	/* a hole, not a message */
-		else if (ret == -ERANGE)	/* dropped before we got to it */
+		else if (ret == -ERANGE && !run)	/* dropped before we got to it */
 			g->next = max(o + 1, READ_ONCE(q->first_off));
 		else
 			return ret;
@@ -321,11 +334,12 @@ ssize_t mq_group_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
 		} else if (mutex_lock_interruptible(&g->lock)) {
 			return -ERESTARTSYS;
 		}
-		ret = mq_group_deliver(g, mf, &o, framed, to);
+		ret = mq_group_deliver(g, mf, &o, framed, to, NULL, false);
 		/* Record mode: as many more as fit, none waited for. */
 		while (framed && ret > 0 && iov_iter_count(to)) {
 			/* o moves only with a delivery. */
-			more = mq_group_deliver(g, mf, &o, framed, to);
+			more = mq_group_deliver(g, mf, &o, framed, to, NULL,
+						false);
 			if (more <= 0)
 				break;
 			ret += more;
@@ -387,6 +401,95 @@ out:
 	return ret;
 }
 
+/*
+ * Moves g to pos, forgetting what it had pending; its member mf, if any,
+ * may then commit from there.  Under q->gmutex.
+ */
+static void mq_group_reset(struct mq_group *g, u64 pos, struct mq_file *mf)
+{
+	mutex_lock(&g->lock);
+	xa_destroy(&g->pending);
+	g->npending = g->norphans = 0;
+	WRITE_ONCE(g->next, pos);
+	if (mf)
+		mf->gcommitted = 0;
+	mq_group_update(g);
+	mutex_unlock(&g->lock);
+	/* Whoever keeps offsets hears of a reset even to the same place. */
+	mq_group_announce(g);
+}
+
+/*
+ * MQ_IOC_GROUP_SEEK: what MQ_CMD_GROUP_SET does, asked by the group's
+ * only member on the queue.  Another member would find the messages it
+ * holds forgotten under it, so as Kafka, which gives a partition to one
+ * member of a group, only a sole member may move the group.
+ */
+int mq_group_seek(struct mq_queue *q, struct mq_file *mf, u32 start, u64 off)
+{
+	struct mq_group *g;
+	u64 pos;
+	int ret;
+
+	mutex_lock(&q->gmutex);
+	g = mf->group;
+	ret = -EBADFD;
+	if (!g)
+		goto out;
+	ret = -EBUSY;
+	if (g->nmembers > 1)
+		goto out;
+	ret = mq_group_start_at(q, start, off, &pos);
+	if (ret)
+		goto out;
+	mq_group_reset(g, pos, mf);
+out:
+	mutex_unlock(&q->gmutex);
+	return ret;
+}
+
+/*
+ * MQ_IOC_GROUP_CLAIM: delivers to mf, without copying, one orphan or a
+ * run of up to c->max messages from the group's position, which mf then
+ * reads in the mapped ring.  A run is contiguous in the ring: its holes
+ * are discarded records a reader skips, and it ends where something
+ * (not committed yet, or dropped) would break it.
+ */
+int mq_group_claim(struct mq_file *mf, struct mq_group_claim *c)
+{
+	struct mq_group *g = READ_ONCE(mf->group);
+	ssize_t ret;
+	u64 o, pos;
+
+	if (!g)
+		return -EBADFD;
+	/* An auto-commit member would acknowledge what it has not read. */
+	if (mf->autocommit)
+		return -EINVAL;
+	if (mutex_lock_interruptible(&g->lock))
+		return -ERESTARTSYS;
+	ret = mq_group_deliver(g, mf, &o, true, NULL, &c->pos, false);
+	if (ret < 0)
+		goto out;
+	c->offset = o;
+	c->count = 1;
+	/*
+	 * An orphan (below next) goes alone: the records after it in the
+	 * ring were delivered already, or are not the group's to give yet.
+	 */
+	while (o + 1 == g->next && c->count < c->max) {
+		if (mq_group_deliver(g, mf, &o, true, NULL, &pos, true) < 0)
+			break;
+		c->count++;
+	}
+	c->end = o + 1;
+	mq_group_update(g);
+	ret = 0;
+out:
+	mutex_unlock(&g->lock);
+	return ret;
+}
+
 /* The smallest committed offset of the groups with members.  Under q->lock. */
 u64 mq_groups_min_committed(struct mq_queue *q, u64 min)
 {
@@ -422,14 +525,7 @@ int mq_group_set(struct mq_queue *q, const char *name, u32 start, u64 off)
 		g->next = g->committed = pos;
 		mq_group_link(q, g);
 	}
-	mutex_lock(&g->lock);
-	xa_destroy(&g->pending);
-	g->npending = g->norphans = 0;
-	WRITE_ONCE(g->next, pos);
-	mq_group_update(g);
-	mutex_unlock(&g->lock);
-	/* Whoever keeps offsets hears of a reset even to the same place. */
-	mq_group_announce(g);
+	mq_group_reset(g, pos, NULL);
 out:
 	mutex_unlock(&q->gmutex);
 	mq_group_free(fresh);

@@ -194,6 +194,9 @@ bool mq_group_ready(struct mq_group *g);
 ssize_t mq_group_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
 		      bool framed, struct iov_iter *to, bool nowait);
 int mq_group_commit(struct mq_file *mf, u64 off);
+int mq_group_seek(struct mq_queue *q, struct mq_file *mf, u32 start, u64 off);
+struct mq_group_claim;
+int mq_group_claim(struct mq_file *mf, struct mq_group_claim *c);
 u64 mq_groups_min_committed(struct mq_queue *q, u64 min);
 int mq_group_set(struct mq_queue *q, const char *name, u32 start, u64 off);
 int mq_group_del(struct mq_queue *q, const char *name);
@@ -213,6 +216,7 @@ __poll_t mq_queue_poll_mask(struct mq_queue *q, struct mq_file *mf,
 void mq_queue_attach(struct mq_queue *q, struct mq_file *mf, fmode_t mode,
 		     loff_t *pos);
 void mq_queue_detach(struct mq_queue *q, struct mq_file *mf, fmode_t mode);
+ssize_t mq_queue_claim_at(struct mq_queue *q, u64 off, u64 *pos);
 ssize_t mq_queue_copy_at(struct mq_queue *q, u64 off, bool framed,
 			 struct iov_iter *to);
 ssize_t mq_queue_append_records(struct mq_queue *q, void *buf, size_t len,

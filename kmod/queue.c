@@ -482,6 +482,7 @@ static bool mq_overwritten(struct mq_queue *q, u64 pos)
  * the value's length; or -EAGAIN if the record is not committed yet,
  * -ENOENT if it was discarded, -ERANGE if it was dropped under us,
  * -EMSGSIZE if @to is too small, -EFAULT; then nothing stays in @to.
+ * With @to NULL nothing is copied and the record's stride is returned.
  */
 static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off, bool framed,
 			   struct iov_iter *to, u32 *vlen)
@@ -511,6 +512,11 @@ static ssize_t mq_copy_out(struct mq_queue *q, u64 pos, u64 off, bool framed,
 		return -EIO;
 	if (len & MQ_RECORD_LEN_DISCARD)
 		return -ENOENT;
+	if (!to) {
+		/* A claim: the member reads the record in place (group.c). */
+		trace_mq_consume(q, off, *vlen, ts);
+		return mq_stride(len);
+	}
 	from = framed ? pos : pos + MQ_RECORD_HDR_SIZE + klen;
 	n = framed ? mq_stride(len) : *vlen;
 	if (n > iov_iter_count(to))
@@ -564,6 +570,25 @@ ssize_t mq_queue_copy_at(struct mq_queue *q, u64 off, bool framed,
 	ret = mq_locate(q, off, &pos);
 	if (!ret)
 		ret = mq_copy_out(q, pos, off, framed, to, &vlen);
+	if (ret >= 0)
+		mq_stats_add(q, false, 1, vlen);
+	return ret;
+}
+
+/*
+ * The record at off, claimed by a group member that reads it in the
+ * mapped ring: checked as mq_queue_copy_at() checks it, not copied.
+ * Returns its stride with *pos set to where it is, or what
+ * mq_queue_copy_at() would.  Counted as read when it succeeds.
+ */
+ssize_t mq_queue_claim_at(struct mq_queue *q, u64 off, u64 *pos)
+{
+	ssize_t ret;
+	u32 vlen;
+
+	ret = mq_locate(q, off, pos);
+	if (!ret)
+		ret = mq_copy_out(q, *pos, off, true, NULL, &vlen);
 	if (ret >= 0)
 		mq_stats_add(q, false, 1, vlen);
 	return ret;
