@@ -12,7 +12,7 @@
  *
  * Clients (LIBMQ_4): mq_producer_* appends keyed records to the queues of
  * a topic in record mode, mq_consumer_* reads them as a member of a
- * consumer group on every queue, and mq_partition() is the partitioner
+ * consumer group on every queue (LIBMQ_5: or some), and mq_partition() is the partitioner
  * they share with Kafka.  Documentation/libmq.rst describes each call.
  *
  * LIBMQ_5 adds per-record delivery reports to the producer, and to the

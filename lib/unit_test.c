@@ -2,7 +2,8 @@
 /*
  * unit_test: libmq's pure functions on the host, no module needed:
  * mq_murmur2() and mq_partition() against Kafka's values, the records'
- * CRC-32C against its check value, and the name checks.  Prints KTAP;
+ * CRC-32C against its check value, the name checks, and the argument
+ * checks LIBMQ_5's calls make before any system call.  Prints KTAP;
  * exits 0 when every case passed, 1 otherwise.
  *
  * The murmur2 values: the first six are the cases of Kafka's own
