@@ -18,7 +18,8 @@
  * acks; async commits reach the kernel only at the next poll, commit or
  * close, coalesced; seeks to the earliest, latest or a given offset, and
  * EBUSY with two members; mmap receive gets what record mode gets, in
- * place, split between two members, again after a member leaves.
+ * place, split between two members, again after a member leaves, and
+ * round a small ring many times.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1463,6 +1464,73 @@ TEST_F_TIMEOUT(cli, mmap_members_split_and_redeliver, 240)
 		EXPECT_EQ((uint64_t)base + 2 + i, s->order[i]);
 	free(mb);
 	free(s);
+}
+
+/*
+ * A ring of 64 KiB gone round many times under an mmap member that
+ * commits asynchronously: the producer (a child) waits for its commits
+ * under MQ_FULL_BLOCK, the records that straddle the ring's end are
+ * whole through the double mapping, and every record comes once.
+ */
+TEST_F_TIMEOUT(cli, mmap_receive_wraps_the_ring, 240)
+{
+	uint32_t i, q, n = 6000;
+	struct tally *t;
+	int ret;
+
+	make_topic(_metadata, self, 64 << 10, 0, 0);
+	t = calloc(1, sizeof(*t));
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(0, mq_consumer_open(&self->c[0], self->cfg.name, "g",
+				      MQ_GROUP_START_EARLIEST,
+				      MQ_CONSUMER_F_MMAP));
+	/* Where each record goes: its key's partition, or round-robin. */
+	for (i = 0, q = 0; i < n; i++) {
+		char key[16];
+		uint32_t klen = key_of(key, i);
+
+		t->queue_of[i] = klen ? (uint32_t)mq_partition(key, klen, NQ)
+				      : q++ % NQ;
+	}
+	self->child = fork();
+	ASSERT_LE(0, self->child);
+	if (!self->child) {
+		struct mq_producer *p;
+		char key[16], val[64];
+
+		if (mq_producer_open(&p, self->cfg.name, 0))
+			_exit(1);
+		for (i = 0; i < n; i++) {
+			uint32_t klen = key_of(key, i);
+
+			if (mq_producer_send(p, -1, klen ? key : NULL, klen, val,
+					     value_of(val, i)) !=
+			    (int)t->queue_of[i])
+				_exit(2);
+			if (i % 50 == 49 && mq_producer_flush(p))
+				_exit(3);
+		}
+		_exit(mq_producer_flush(p) ? 4 : 0);
+	}
+	while (t->n < n) {
+		ret = mq_consumer_poll(self->c[0], 10000, tally_cb, t);
+		ASSERT_LT(0, ret);
+		for (q = 0; q < NQ; q++)
+			if (t->any[q])
+				ASSERT_EQ(0, mq_consumer_commit_async(self->c[0], q,
+								      t->next[q]));
+	}
+	EXPECT_EQ(0, mqt_child_code(self->child));
+	self->child = 0;
+	EXPECT_EQ(n, t->n);
+	EXPECT_EQ(0, t->bad);
+	EXPECT_EQ(0, t->out_of_order);
+	EXPECT_EQ(0, t->wrong_queue);
+	for (i = 0; i < n; i++)
+		if (t->got[i] != 1)
+			break;
+	EXPECT_EQ(n, i);
+	free(t);
 }
 
 TEST_HARNESS_MAIN
