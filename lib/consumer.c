@@ -1,12 +1,22 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR MIT)
 /*
  * libmq consumer: a member of one consumer group on every queue of a
- * topic, reading framed records (Documentation/abi.rst, "Consumer groups"
- * and "Record mode").  The queues are open with O_NONBLOCK and waited for
- * with poll(2); each read returns as many whole records as fit in the
- * buffer.  Records read and not yet handed to the callback (because it
- * stopped the delivery) stay in the buffer and go first at the next poll:
- * the kernel counts them delivered to this member already.
+ * topic, or on the subset it was opened with, reading framed records
+ * (Documentation/abi.rst, "Consumer groups" and "Record mode").  The
+ * queues are open with O_NONBLOCK and waited for with poll(2).
+ *
+ * Two ways to receive.  By default each read returns as many whole
+ * records as fit in the buffer.  With MQ_CONSUMER_F_MMAP the queues are
+ * mapped (Documentation/mmap.rst) and MQ_IOC_GROUP_CLAIM hands this member
+ * a run of the group's messages without copying them: the records are
+ * checked and given to the callback where they lie in the ring.  Either
+ * way, records read or claimed and not yet handed to the callback
+ * (because it stopped the delivery) stay with the consumer and go first
+ * at the next poll: the kernel counts them delivered to this member
+ * already.
+ *
+ * Asynchronous commits are only recorded, the highest per queue, and
+ * issued at the next poll, sync commit or close.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,17 +34,111 @@
 
 /* The read buffer: a whole largest record, and never less than this. */
 #define BUF_MIN		(256 * 1024)
+/* The most messages one claim takes. */
+#define CLAIM_MAX	1024
+
+/* READ_ONCE(): one load the compiler may neither tear nor repeat. */
+#define LOAD_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+/* One queue the consumer is subscribed to. */
+struct cqueue {
+	uint32_t queue;		/* its number in the topic */
+	bool commit_pending;	/* an async commit is recorded... */
+	uint64_t commit_off;	/* ...of this offset */
+
+	/* MQ_CONSUMER_F_MMAP: the mappings (mq_mmap_info's layout). */
+	const unsigned char *ctrl;
+	const unsigned char *data;
+	size_t ctrl_size, data_size;
+	const uint64_t *head, *tail;
+	uint64_t ring_size;
+	/* What a claim gave and the callback did not take yet: off < end. */
+	uint64_t pos;		/* byte position of the next record */
+	uint64_t off;		/* its offset */
+	uint64_t end;		/* one past the claim's last offset */
+};
 
 struct mq_consumer {
-	uint32_t nqueues;
-	uint32_t next;		/* the queue the next round of reads starts at */
+	uint32_t nqueues;	/* the topic's */
+	uint32_t nsub;		/* queues subscribed: q[] and pfd[] */
+	uint32_t flags;		/* MQ_CONSUMER_F_* */
+	uint32_t next;		/* the index the next round of reads starts at */
+	int32_t *index;		/* per topic queue: its index in q[], or -1 */
+	struct cqueue *q;
+	struct pollfd *pfd;	/* one per subscribed queue, in q[]'s order */
+
+	/* The read path's buffer. */
 	char *buf;
 	size_t size;		/* bytes of buf */
 	size_t len;		/* bytes read into it */
 	size_t pos;		/* where the next record to deliver starts */
-	uint32_t buf_queue;	/* the queue buf's records came from */
-	struct pollfd *pfd;	/* one per queue, in queue order */
+	uint32_t buf_index;	/* the q[] index buf's records came from */
+
+	mq_commit_cb commit_cb;
+	void *commit_arg;
+	int commit_err;		/* without commit_cb: first async failure */
 };
+
+static bool mmap_mode(const struct mq_consumer *c)
+{
+	return c->flags & MQ_CONSUMER_F_MMAP;
+}
+
+/* Index in q[] of topic queue @queue, or -1 if not subscribed. */
+static int sub_index(const struct mq_consumer *c, uint32_t queue)
+{
+	if (queue >= c->nqueues)
+		return -1;
+	return c->index[queue];
+}
+
+static int commit_one(struct mq_consumer *c, uint32_t i, uint64_t offset)
+{
+	struct mq_commit cm;
+
+	memset(&cm, 0, sizeof(cm));
+	cm.size = sizeof(cm);
+	cm.offset = offset;
+	return ioctl(c->pfd[i].fd, MQ_IOC_COMMIT, &cm) ? -errno : 0;
+}
+
+/* Tells an async commit's outcome: to the callback, or keeps it for poll. */
+static void commit_done(struct mq_consumer *c, uint32_t i, uint64_t offset,
+			int error)
+{
+	if (c->commit_cb)
+		c->commit_cb(c->q[i].queue, offset, error, c->commit_arg);
+	else if (error && !c->commit_err && error != -ECANCELED)
+		c->commit_err = error;
+}
+
+/*
+ * Issues every recorded async commit, in queue order.  Each is forgotten
+ * before it is issued, so a commit callback may record new ones (issued
+ * by this flush if for a later queue, else by the next).
+ */
+static void flush_async(struct mq_consumer *c)
+{
+	uint64_t off;
+	uint32_t i;
+
+	for (i = 0; i < c->nsub; i++) {
+		if (!c->q[i].commit_pending)
+			continue;
+		c->q[i].commit_pending = false;
+		off = c->q[i].commit_off;
+		commit_done(c, i, off, commit_one(c, i, off));
+	}
+}
+
+static void unmap_queue(struct cqueue *q)
+{
+	if (q->ctrl)
+		munmap((void *)q->ctrl, q->ctrl_size);
+	if (q->data)
+		munmap((void *)q->data, q->data_size);
+	q->ctrl = q->data = NULL;
+}
 
 void mq_consumer_close(struct mq_consumer *c)
 {
@@ -41,9 +146,15 @@ void mq_consumer_close(struct mq_consumer *c)
 
 	if (!c)
 		return;
-	for (i = 0; i < c->nqueues; i++)
+	/* Before leaving: a commit recorded is a commit made. */
+	flush_async(c);
+	for (i = 0; i < c->nsub; i++) {
 		if (c->pfd[i].fd >= 0)
 			close(c->pfd[i].fd);
+		unmap_queue(&c->q[i]);
+	}
+	free(c->index);
+	free(c->q);
 	free(c->pfd);
 	free(c->buf);
 	free(c);
@@ -61,12 +172,59 @@ static int join(int fd, const char *group, uint32_t start, uint32_t flags)
 	return ioctl(fd, MQ_IOC_GROUP_JOIN, &j) ? -errno : 0;
 }
 
-int mq_consumer_open(struct mq_consumer **cp, const char *topic,
-		     const char *group, uint32_t start, uint32_t flags)
+/* ENOTTY from one of MQ_FEAT_CLIENT's ioctls: a kernel without it. */
+static int client_errno(void)
+{
+	return errno == ENOTTY ? -EOPNOTSUPP : -errno;
+}
+
+/*
+ * Maps queue @q open on @fd, and checks the kernel can claim: a claim of
+ * no message is refused with EINVAL by a kernel that knows the call, and
+ * with ENOTTY by one that does not, and takes nothing either way.
+ */
+static int map_queue(struct cqueue *q, int fd)
+{
+	struct mq_group_claim probe;
+	struct mq_mmap_info info;
+	void *p;
+
+	memset(&probe, 0, sizeof(probe));
+	probe.size = sizeof(probe);
+	if (!ioctl(fd, MQ_IOC_GROUP_CLAIM, &probe))
+		return -EPROTO;
+	if (errno == ENOTTY)
+		return -EOPNOTSUPP;
+
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	if (ioctl(fd, MQ_IOC_MMAP_INFO, &info))
+		return client_errno();
+	p = mmap(NULL, info.ctrl_size, PROT_READ, MAP_SHARED, fd,
+		 info.ctrl_offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	q->ctrl = p;
+	q->ctrl_size = info.ctrl_size;
+	p = mmap(NULL, info.data_size, PROT_READ, MAP_SHARED, fd,
+		 info.data_offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	q->data = p;
+	q->data_size = info.data_size;
+	q->head = (const uint64_t *)(q->ctrl + info.ctrl.head);
+	q->tail = (const uint64_t *)(q->ctrl + info.ctrl.tail);
+	q->ring_size = info.ring_size;
+	return 0;
+}
+
+int mq_consumer_open_queues(struct mq_consumer **cp, const char *topic,
+			    const char *group, uint32_t start, uint32_t flags,
+			    const uint32_t *queues, uint32_t count)
 {
 	struct mq_topic_config cfg;
 	struct mq_consumer *c;
-	uint32_t i;
+	uint32_t i, queue, nsub;
 	int ret;
 
 	if (!cp)
@@ -74,40 +232,78 @@ int mq_consumer_open(struct mq_consumer **cp, const char *topic,
 	*cp = NULL;
 	if (mq__name_check(topic) || mq__name_check(group) ||
 	    (start != MQ_GROUP_START_LATEST && start != MQ_GROUP_START_EARLIEST) ||
-	    flags & ~MQ_CONSUMER_F_ALL)
+	    flags & ~MQ_CONSUMER_F_ALL || (count && !queues) ||
+	    count > MQ_QUEUES_MAX)
+		return -EINVAL;
+	/*
+	 * Auto-commit acknowledges a message when it is delivered, so under
+	 * mmap the ring could reuse it while the callback reads it in place.
+	 */
+	if ((flags & MQ_CONSUMER_F_MMAP) && (flags & MQ_CONSUMER_F_AUTOCOMMIT))
 		return -EINVAL;
 
 	ret = mq__topic_config(topic, &cfg);
 	if (ret)
 		return ret;
+	/*
+	 * Only MQ_FULL_BLOCK keeps a claimed record in the ring until it is
+	 * committed; under MQ_FULL_DROP producers may write over it while
+	 * the callback reads it in place.
+	 */
+	if ((flags & MQ_CONSUMER_F_MMAP) && cfg.full_policy != MQ_FULL_BLOCK)
+		return -EINVAL;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->pfd = calloc(cfg.queues, sizeof(*c->pfd));
-	c->size = MQ_RECORD_ALIGN(MQ_RECORD_HDR_SIZE + (uint64_t)cfg.max_msg_size);
-	if (c->size < BUF_MIN)
-		c->size = BUF_MIN;
-	c->buf = malloc(c->size);
-	if (!c->pfd || !c->buf) {
-		free(c->pfd);
-		free(c->buf);
-		free(c);
-		return -ENOMEM;
-	}
 	c->nqueues = cfg.queues;
-	for (i = 0; i < c->nqueues; i++) {
+	c->flags = flags;
+	nsub = count ? count : cfg.queues;
+	c->index = malloc(cfg.queues * sizeof(*c->index));
+	c->q = calloc(nsub, sizeof(*c->q));
+	c->pfd = calloc(nsub, sizeof(*c->pfd));
+	if (!(flags & MQ_CONSUMER_F_MMAP)) {
+		c->size = MQ_RECORD_ALIGN(MQ_RECORD_HDR_SIZE +
+					  (uint64_t)cfg.max_msg_size);
+		if (c->size < BUF_MIN)
+			c->size = BUF_MIN;
+		c->buf = malloc(c->size);
+	}
+	if (!c->index || !c->q || !c->pfd ||
+	    (!(flags & MQ_CONSUMER_F_MMAP) && !c->buf)) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	/* From here on close() walks nsub queues: each fd is -1 or open. */
+	c->nsub = nsub;
+	for (i = 0; i < c->nqueues; i++)
+		c->index[i] = -1;
+	for (i = 0; i < c->nsub; i++) {
 		c->pfd[i].fd = -1;
 		c->pfd[i].events = POLLIN;
 	}
-	for (i = 0; i < c->nqueues; i++) {
-		ret = mq__queue_open(topic, i, O_RDONLY | O_NONBLOCK);
+	for (i = 0; i < c->nsub; i++) {
+		queue = count ? queues[i] : i;
+		if (queue >= c->nqueues || c->index[queue] >= 0) {
+			ret = -EINVAL;
+			goto fail;
+		}
+		c->index[queue] = (int32_t)i;
+		c->q[i].queue = queue;
+	}
+	for (i = 0; i < c->nsub; i++) {
+		ret = mq__queue_open(topic, c->q[i].queue, O_RDONLY | O_NONBLOCK);
 		if (ret < 0)
 			goto fail;
 		c->pfd[i].fd = ret;
 		ret = join(c->pfd[i].fd, group, start, flags);
 		if (ret)
 			goto fail;
+		if (flags & MQ_CONSUMER_F_MMAP) {
+			ret = map_queue(&c->q[i], c->pfd[i].fd);
+			if (ret)
+				goto fail;
+		}
 	}
 	*cp = c;
 	return 0;
@@ -116,9 +312,25 @@ fail:
 	return ret;
 }
 
+int mq_consumer_open(struct mq_consumer **cp, const char *topic,
+		     const char *group, uint32_t start, uint32_t flags)
+{
+	return mq_consumer_open_queues(cp, topic, group, start, flags, NULL, 0);
+}
+
 int mq_consumer_queues(const struct mq_consumer *c)
 {
 	return c ? (int)c->nqueues : -EINVAL;
+}
+
+/* The record-mode and mmap paths' checks of a whole record of @len bytes. */
+static bool record_ok(const struct mq_record *r, uint32_t len)
+{
+	return len >= MQ_RECORD_HDR_SIZE && LOAD_ONCE(r->magic) == MQ_RECORD_MAGIC &&
+	       (uint64_t)LOAD_ONCE(r->key_len) + LOAD_ONCE(r->value_len) +
+	       MQ_RECORD_HDR_SIZE == len &&
+	       mq_crc32c((const char *)r + MQ_RECORD_CRC_START,
+			 len - MQ_RECORD_CRC_START) == LOAD_ONCE(r->crc);
 }
 
 /*
@@ -127,7 +339,8 @@ int mq_consumer_queues(const struct mq_consumer *c)
  * the callback's non-zero return, or -EBADMSG for a record that is not
  * whole or whose CRC does not match (the rest of the buffer is dropped).
  */
-static int deliver(struct mq_consumer *c, mq_message_cb cb, void *arg, int *n)
+static int deliver_buf(struct mq_consumer *c, mq_message_cb cb, void *arg,
+		       int *n)
 {
 	while (c->pos < c->len) {
 		const struct mq_record *r = (const void *)(c->buf + c->pos);
@@ -136,14 +349,11 @@ static int deliver(struct mq_consumer *c, mq_message_cb cb, void *arg, int *n)
 		int ret;
 
 		if (left < MQ_RECORD_HDR_SIZE || r->len < MQ_RECORD_HDR_SIZE ||
-		    MQ_RECORD_ALIGN(r->len) > left || r->magic != MQ_RECORD_MAGIC ||
-		    (uint64_t)r->key_len + r->value_len + MQ_RECORD_HDR_SIZE != r->len ||
-		    mq_crc32c((const char *)r + MQ_RECORD_CRC_START,
-			       r->len - MQ_RECORD_CRC_START) != r->crc) {
+		    MQ_RECORD_ALIGN(r->len) > left || !record_ok(r, r->len)) {
 			c->pos = c->len = 0;
 			return -EBADMSG;
 		}
-		m.queue = c->buf_queue;
+		m.queue = c->q[c->buf_index].queue;
 		m.offset = r->offset;
 		m.timestamp = r->timestamp;
 		m.key = r->key_len ? (const char *)r + MQ_RECORD_HDR_SIZE : NULL;
@@ -157,6 +367,171 @@ static int deliver(struct mq_consumer *c, mq_message_cb cb, void *arg, int *n)
 			return ret;
 	}
 	c->pos = c->len = 0;
+	return 0;
+}
+
+/*
+ * Whether the bytes at @q's position may have been written over since we
+ * started reading them: producers move tail past a record before they
+ * write over it.  (C) The acquire fence is userspace's smp_rmb(): it
+ * orders every load of the record before the load of tail.  Pairs with
+ * the smp_wmb() after tail moves in mq_make_room().
+ */
+static bool overwritten(const struct cqueue *q)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return (int64_t)(LOAD_ONCE(*q->tail) - q->pos) > 0;
+}
+
+/*
+ * Hands the records queue @q's claim left to @cb, in place, each checked
+ * as the read path checks them.  Holes (MQ_RECORD_LEN_DISCARD) are
+ * skipped.  0 once the claim is used up, the callback's non-zero return,
+ * -EBADMSG for a record that fails its checks, -EIO for a ring that
+ * contradicts the claim (a kernel bug); the rest of the claim is dropped
+ * on an error.
+ *
+ * Under MQ_FULL_BLOCK (the only policy mmap consumers take) a claimed
+ * record stays in the ring until this member commits it.  The tail
+ * checks below therefore only fail when the caller committed past
+ * records it had not been handed yet: those it is done with, and the
+ * claim's rest is dropped silently.
+ */
+static int deliver_claim(struct cqueue *q, mq_message_cb cb, void *arg,
+			 int *n)
+{
+	while (q->off < q->end) {
+		const struct mq_record *r;
+		uint32_t len, flen, klen, vlen;
+		struct mq_message m;
+		uint64_t head, roff;
+		bool ok;
+		int ret;
+
+		/*
+		 * (A) Every record below head has its header in place.  Pairs
+		 * with the smp_store_release(&ctrl->head) in mq_ctrl_reserved().
+		 */
+		head = __atomic_load_n(q->head, __ATOMIC_ACQUIRE);
+		if ((int64_t)(head - q->pos) <= 0)
+			goto bug;
+		r = (const void *)(q->data + (q->pos & (q->ring_size - 1)));
+		/*
+		 * (B) A committed record is whole.  Pairs with the
+		 * smp_store_release(&rec->len) in mq_commit().
+		 */
+		len = __atomic_load_n(&r->len, __ATOMIC_ACQUIRE);
+		roff = LOAD_ONCE(r->offset);
+		klen = LOAD_ONCE(r->key_len);
+		vlen = LOAD_ONCE(r->value_len);
+		/* (C) Nothing read so far means anything before this. */
+		if (overwritten(q))
+			goto gone;
+		/* The claim's records are consecutive, holes included. */
+		if (roff != q->off || (len & MQ_RECORD_LEN_BUSY))
+			goto bug;
+		flen = len & MQ_RECORD_LEN_MASK;
+		/*
+		 * Bounds before anything reads the value: even a header torn
+		 * after this check keeps every read inside the data area.
+		 */
+		if (flen < MQ_RECORD_HDR_SIZE || flen > q->ring_size ||
+		    (uint64_t)MQ_RECORD_HDR_SIZE + klen + vlen != flen) {
+			q->off = q->end;
+			return -EBADMSG;
+		}
+		if (len & MQ_RECORD_LEN_DISCARD) {
+			q->pos += MQ_RECORD_ALIGN(flen);
+			q->off++;
+			continue;
+		}
+		ok = record_ok(r, flen);
+		/* (C) again: the CRC was of the record, not of later bytes. */
+		if (overwritten(q))
+			goto gone;
+		if (!ok) {
+			q->off = q->end;
+			return -EBADMSG;
+		}
+		m.queue = q->queue;
+		m.offset = roff;
+		m.timestamp = LOAD_ONCE(r->timestamp);
+		m.key = klen ? (const char *)r + MQ_RECORD_HDR_SIZE : NULL;
+		m.key_len = klen;
+		m.value = (const char *)r + MQ_RECORD_HDR_SIZE + klen;
+		m.value_len = vlen;
+		q->pos += MQ_RECORD_ALIGN(flen);
+		q->off++;
+		++*n;
+		ret = cb(&m, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+gone:
+	q->off = q->end;
+	return 0;
+bug:
+	q->off = q->end;
+	return -EIO;
+}
+
+/*
+ * Takes what subscribed queue @i has for this member: a read into the
+ * buffer, or a claim.  0, -EAGAIN when another member took it first, or
+ * -errno.
+ */
+static int fetch(struct mq_consumer *c, uint32_t i)
+{
+	struct mq_group_claim cl;
+	struct cqueue *q = &c->q[i];
+	ssize_t got;
+
+	if (!mmap_mode(c)) {
+		got = read(c->pfd[i].fd, c->buf, c->size);
+		if (got < 0)
+			return -errno;
+		c->buf_index = i;
+		c->len = (size_t)got;
+		c->pos = 0;
+		return 0;
+	}
+	memset(&cl, 0, sizeof(cl));
+	cl.size = sizeof(cl);
+	cl.max = CLAIM_MAX;
+	if (ioctl(c->pfd[i].fd, MQ_IOC_GROUP_CLAIM, &cl))
+		return client_errno();
+	if (!cl.count || cl.end <= cl.offset)
+		return -EIO;
+	q->pos = cl.pos;
+	q->off = cl.offset;
+	q->end = cl.end;
+	return 0;
+}
+
+static int deliver(struct mq_consumer *c, uint32_t i, mq_message_cb cb,
+		   void *arg, int *n)
+{
+	if (mmap_mode(c))
+		return deliver_claim(&c->q[i], cb, arg, n);
+	return deliver_buf(c, cb, arg, n);
+}
+
+/* What earlier calls took and their callbacks did not, first. */
+static int deliver_left(struct mq_consumer *c, mq_message_cb cb, void *arg,
+			int *n)
+{
+	uint32_t k, i;
+	int ret;
+
+	if (!mmap_mode(c))
+		return deliver_buf(c, cb, arg, n);
+	for (k = 0; k < c->nsub; k++) {
+		i = (c->next + k) % c->nsub;
+		ret = deliver_claim(&c->q[i], cb, arg, n);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -174,44 +549,45 @@ int mq_consumer_poll(struct mq_consumer *c, int timeout_ms,
 	long long end = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	int n = 0, ret, ready, wait = timeout_ms;
 	uint32_t i, k;
-	ssize_t got;
 
 	if (!c || !cb)
 		return -EINVAL;
-	/* What an earlier call read and its callback did not take, first. */
-	ret = deliver(c, cb, arg, &n);
+	flush_async(c);
+	if (c->commit_err) {
+		ret = c->commit_err;
+		c->commit_err = 0;
+		return ret;
+	}
+	ret = deliver_left(c, cb, arg, &n);
 	if (ret || n)
 		return ret ? ret : n;
 
 	for (;;) {
-		ready = poll(c->pfd, c->nqueues, wait);
+		ready = poll(c->pfd, c->nsub, wait);
 		if (ready < 0)
 			return -errno;
-		/* One read per ready queue, from a rotating first one. */
-		for (k = 0; ready > 0 && k < c->nqueues; k++) {
-			i = (c->next + k) % c->nqueues;
+		/* One read or claim per ready queue, from a rotating first one. */
+		for (k = 0; ready > 0 && k < c->nsub; k++) {
+			i = (c->next + k) % c->nsub;
 			if (!c->pfd[i].revents)
 				continue;
-			got = read(c->pfd[i].fd, c->buf, c->size);
-			if (got < 0) {
-				/* Another member of the group took it first. */
-				if (errno == EAGAIN)
-					continue;
+			ret = fetch(c, i);
+			/* Another member of the group took it first. */
+			if (ret == -EAGAIN)
+				continue;
+			if (ret) {
 				/* Report it next time, after what was delivered. */
 				if (n)
 					break;
-				return -errno;
+				return ret;
 			}
-			c->buf_queue = i;
-			c->len = (size_t)got;
-			c->pos = 0;
-			ret = deliver(c, cb, arg, &n);
+			ret = deliver(c, i, cb, arg, &n);
 			if (ret) {
-				c->next = (i + 1) % c->nqueues;
+				c->next = (i + 1) % c->nsub;
 				return ret;
 			}
 		}
-		c->next = (c->next + 1) % c->nqueues;
+		c->next = (c->next + 1) % c->nsub;
 		if (n || timeout_ms == 0)
 			return n;
 		if (timeout_ms > 0) {
@@ -224,12 +600,78 @@ int mq_consumer_poll(struct mq_consumer *c, int timeout_ms,
 
 int mq_consumer_commit(struct mq_consumer *c, uint32_t queue, uint64_t offset)
 {
-	struct mq_commit cm;
+	struct cqueue *q;
+	uint64_t merged;
+	bool merge;
+	int i, ret;
 
-	if (!c || queue >= c->nqueues)
+	if (!c || (i = sub_index(c, queue)) < 0)
 		return -EINVAL;
-	memset(&cm, 0, sizeof(cm));
-	cm.size = sizeof(cm);
-	cm.offset = offset;
-	return ioctl(c->pfd[queue].fd, MQ_IOC_COMMIT, &cm) ? -errno : 0;
+	q = &c->q[i];
+	/* A recorded async commit this one covers is made by it. */
+	merge = q->commit_pending && q->commit_off <= offset;
+	merged = q->commit_off;
+	if (merge)
+		q->commit_pending = false;
+	ret = commit_one(c, (uint32_t)i, offset);
+	if (merge)
+		commit_done(c, (uint32_t)i, merged, ret);
+	flush_async(c);
+	return ret;
+}
+
+int mq_consumer_commit_async(struct mq_consumer *c, uint32_t queue,
+			     uint64_t offset)
+{
+	struct cqueue *q;
+	int i;
+
+	if (!c || (i = sub_index(c, queue)) < 0)
+		return -EINVAL;
+	q = &c->q[i];
+	if (q->commit_pending && offset < q->commit_off)
+		return 0;
+	q->commit_pending = true;
+	q->commit_off = offset;
+	return 0;
+}
+
+int mq_consumer_set_commit_cb(struct mq_consumer *c, mq_commit_cb cb,
+			      void *arg)
+{
+	if (!c)
+		return -EINVAL;
+	c->commit_cb = cb;
+	c->commit_arg = arg;
+	return 0;
+}
+
+int mq_consumer_seek(struct mq_consumer *c, uint32_t queue, uint32_t start,
+		     uint64_t offset)
+{
+	struct mq_group_seek s;
+	struct cqueue *q;
+	int i;
+
+	if (!c || (i = sub_index(c, queue)) < 0 ||
+	    start >= __MQ_GROUP_START_MAX ||
+	    (start != MQ_GROUP_START_OFFSET && offset))
+		return -EINVAL;
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.start = start;
+	s.offset = offset;
+	if (ioctl(c->pfd[i].fd, MQ_IOC_GROUP_SEEK, &s))
+		return client_errno();
+	/* The group forgot what it had pending there: so do we. */
+	q = &c->q[i];
+	if (mmap_mode(c))
+		q->off = q->end;
+	else if (c->buf_index == (uint32_t)i)
+		c->pos = c->len = 0;
+	if (q->commit_pending) {
+		q->commit_pending = false;
+		commit_done(c, (uint32_t)i, q->commit_off, -ECANCELED);
+	}
+	return 0;
 }

@@ -12,8 +12,13 @@
  *
  * Clients (LIBMQ_4): mq_producer_* appends keyed records to the queues of
  * a topic in record mode, mq_consumer_* reads them as a member of a
- * consumer group on every queue, and mq_partition() is the partitioner
+ * consumer group on every queue (LIBMQ_5: or some), and mq_partition() is the partitioner
  * they share with Kafka.  Documentation/libmq.rst describes each call.
+ *
+ * LIBMQ_5 adds per-record delivery reports to the producer, and to the
+ * consumer a subset of the queues, receiving in place through the mapped
+ * ring, asynchronous commits and seeking; these need a kernel with
+ * MQ_FEAT_CLIENT, and fail with -EOPNOTSUPP on one without.
  */
 #ifndef LIBMQ_H
 #define LIBMQ_H
@@ -185,8 +190,39 @@ int mq_producer_send(struct mq_producer *p, int32_t queue, const void *key,
 int mq_producer_flush(struct mq_producer *p);
 /* The topic's number of queues, or -EINVAL. */
 int mq_producer_queues(const struct mq_producer *p);
-/* Closes the queues; records not flushed are dropped.  NULL is a no-op. */
+/*
+ * Closes the queues; records not flushed are dropped (each reported with
+ * -ECANCELED when a delivery callback is set).  NULL is a no-op.
+ */
 void mq_producer_close(struct mq_producer *p);
+
+/* ---- producer: delivery reports (LIBMQ_5) -------------------------------- */
+
+/* The outcome of one record, valid only during the callback. */
+struct mq_delivery {
+	uint32_t queue;
+	int32_t error;		/* 0: appended (and acknowledged), or -errno */
+	uint64_t offset;	/* its offset when error is 0, else 0 */
+	void *opaque;		/* what mq_producer_send_opaque() was given */
+};
+
+typedef void (*mq_delivery_cb)(const struct mq_delivery *d, void *arg);
+
+/*
+ * Sets (or with @cb NULL, clears) the callback that gets one report per
+ * record sent from now on, when the write carrying it returns: at a
+ * flush, or in a send that writes a full batch; -ECANCELED for one
+ * mq_producer_close() drops.  The callback must not call the producer.
+ * -EINVAL for a NULL handle, -EOPNOTSUPP on a kernel without
+ * MQ_FEAT_CLIENT (which cannot tell the offsets).
+ */
+int mq_producer_set_delivery_cb(struct mq_producer *p, mq_delivery_cb cb,
+				void *arg);
+/* mq_producer_send() with @opaque handed back in the record's report. */
+int mq_producer_send_opaque(struct mq_producer *p, int32_t queue,
+			    const void *key, uint32_t key_len,
+			    const void *value, uint32_t value_len,
+			    void *opaque);
 
 /* ---- consumer (LIBMQ_4) ------------------------------------------------- */
 
@@ -194,7 +230,14 @@ struct mq_consumer;
 
 /* Acknowledge each record as it is read: at-most-once. */
 #define MQ_CONSUMER_F_AUTOCOMMIT	(1U << 0)
-#define MQ_CONSUMER_F_ALL		(MQ_CONSUMER_F_AUTOCOMMIT)
+/*
+ * Receive in place through the mapped ring (MQ_IOC_GROUP_CLAIM): key and
+ * value point into the mapping.  Not with AUTOCOMMIT, nor on a topic
+ * whose full policy is MQ_FULL_DROP (-EINVAL).  LIBMQ_5.
+ */
+#define MQ_CONSUMER_F_MMAP		(1U << 1)
+#define MQ_CONSUMER_F_ALL		(MQ_CONSUMER_F_AUTOCOMMIT | \
+					 MQ_CONSUMER_F_MMAP)
 
 /* One record as the callback sees it: valid only during the call. */
 struct mq_message {
@@ -236,10 +279,53 @@ int mq_consumer_commit(struct mq_consumer *c, uint32_t queue, uint64_t offset);
 /* The topic's number of queues, or -EINVAL. */
 int mq_consumer_queues(const struct mq_consumer *c);
 /*
- * Leaves the groups by closing the queues: what was read and not committed
- * is delivered again to another member.  NULL is a no-op.
+ * Issues the pending asynchronous commits, then leaves the groups by
+ * closing the queues: what was read and not committed is delivered again
+ * to another member.  NULL is a no-op.
  */
 void mq_consumer_close(struct mq_consumer *c);
+
+/* ---- consumer: subsets, async commits, seeking (LIBMQ_5) ------------------ */
+
+/*
+ * mq_consumer_open() on the @count queues listed in @queues only (0 and
+ * NULL: every queue).  -EINVAL also for a queue listed twice or not in
+ * the topic.  Messages, commits and seeks use the real queue numbers.
+ */
+int mq_consumer_open_queues(struct mq_consumer **cp, const char *topic,
+			    const char *group, uint32_t start, uint32_t flags,
+			    const uint32_t *queues, uint32_t count);
+/*
+ * Records a commit of @offset on @queue and returns: it is issued at the
+ * start of the next mq_consumer_poll(), by mq_consumer_commit() and by
+ * mq_consumer_close().  Per queue the highest offset recorded wins; a
+ * lower one is ignored.  -EINVAL for a NULL handle or a queue not
+ * subscribed.
+ */
+int mq_consumer_commit_async(struct mq_consumer *c, uint32_t queue,
+			     uint64_t offset);
+
+typedef void (*mq_commit_cb)(uint32_t queue, uint64_t offset, int error,
+			     void *arg);
+
+/*
+ * Sets (NULL: clears) the callback told each asynchronous commit's
+ * outcome.  Without one, the first failure's -errno is returned by the
+ * next mq_consumer_poll() before it delivers anything.
+ */
+int mq_consumer_set_commit_cb(struct mq_consumer *c, mq_commit_cb cb,
+			      void *arg);
+/*
+ * Moves the group on @queue to @start (MQ_GROUP_START_EARLIEST, _LATEST,
+ * or _OFFSET with @offset; else @offset must be 0), dropping what the
+ * consumer holds of it: records not delivered yet, asynchronous commits
+ * not issued.  The consumer must be the group's only member there:
+ * -EBUSY otherwise; -ERANGE, -ENXIO for an offset out of the queue;
+ * -EINVAL for bad arguments or a queue not subscribed; -EOPNOTSUPP on a
+ * kernel without MQ_FEAT_CLIENT.
+ */
+int mq_consumer_seek(struct mq_consumer *c, uint32_t queue, uint32_t start,
+		     uint64_t offset);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,8 @@
 /*
  * unit_test: libmq's pure functions on the host, no module needed:
  * mq_murmur2() and mq_partition() against Kafka's values, the records'
- * CRC-32C against its check value, and the name checks.  Prints KTAP;
+ * CRC-32C against its check value, the name checks, and the argument
+ * checks LIBMQ_5's calls make before any system call.  Prints KTAP;
  * exits 0 when every case passed, 1 otherwise.
  *
  * The murmur2 values: the first six are the cases of Kafka's own
@@ -49,6 +50,70 @@ static const struct {
 	{ "order-1234", 10, 202518744, 0, 0, 1 },
 	{ "\xff\x80\xfe\x81\x7f\x90\xa5", 7, 1360174789, -1, 1, -1 },
 };
+
+static void nop_delivery(const struct mq_delivery *d, void *arg)
+{
+	(void)d;
+	(void)arg;
+}
+
+static void nop_commit(uint32_t queue, uint64_t offset, int error, void *arg)
+{
+	(void)queue;
+	(void)offset;
+	(void)error;
+	(void)arg;
+}
+
+/*
+ * LIBMQ_5's argument checks, all made before the library asks the kernel
+ * anything: NULL handles, bad flags, subsets and starts get -EINVAL, and
+ * a failed open leaves its handle NULL.
+ */
+static void client_args(void)
+{
+	struct mq_consumer *c = (void *)1;
+	uint32_t qs[2] = { 0, 1 };
+
+	check(mq_producer_set_delivery_cb(NULL, nop_delivery, NULL) == -EINVAL,
+	      "set_delivery_cb: NULL producer");
+	check(mq_producer_send_opaque(NULL, 0, NULL, 0, "v", 1, qs) == -EINVAL,
+	      "send_opaque: NULL producer");
+	check(mq_consumer_open_queues(NULL, "t", "g", MQ_GROUP_START_EARLIEST,
+				      0, qs, 2) == -EINVAL,
+	      "open_queues: NULL handle pointer");
+	check(mq_consumer_open_queues(&c, "t", "g", MQ_GROUP_START_EARLIEST,
+				      0, NULL, 2) == -EINVAL && !c,
+	      "open_queues: a count without queues, handle NULL");
+	c = (void *)1;
+	check(mq_consumer_open_queues(&c, "t", "g", MQ_GROUP_START_EARLIEST,
+				      0, qs, MQ_QUEUES_MAX + 1) == -EINVAL && !c,
+	      "open_queues: more queues than a topic has");
+	check(mq_consumer_open_queues(&c, "t", "g", MQ_GROUP_START_EARLIEST,
+				      MQ_CONSUMER_F_MMAP | MQ_CONSUMER_F_AUTOCOMMIT,
+				      NULL, 0) == -EINVAL,
+	      "open_queues: MMAP with AUTOCOMMIT");
+	check(mq_consumer_open(&c, "t", "g", MQ_GROUP_START_EARLIEST,
+			       MQ_CONSUMER_F_MMAP | MQ_CONSUMER_F_AUTOCOMMIT) == -EINVAL,
+	      "open: MMAP with AUTOCOMMIT");
+	check(mq_consumer_open_queues(&c, "t", "g", MQ_GROUP_START_OFFSET, 0,
+				      NULL, 0) == -EINVAL,
+	      "open_queues: START_OFFSET");
+	check(mq_consumer_open_queues(&c, "t", "g", MQ_GROUP_START_EARLIEST,
+				      MQ_CONSUMER_F_ALL + 1, NULL, 0) == -EINVAL,
+	      "open_queues: an unknown flag");
+	check(mq_consumer_open_queues(&c, "a/b", "g", MQ_GROUP_START_EARLIEST,
+				      0, qs, 2) == -EINVAL,
+	      "open_queues: a bad topic name");
+	check(mq_consumer_commit_async(NULL, 0, 1) == -EINVAL,
+	      "commit_async: NULL consumer");
+	check(mq_consumer_set_commit_cb(NULL, nop_commit, NULL) == -EINVAL,
+	      "set_commit_cb: NULL consumer");
+	check(mq_consumer_seek(NULL, 0, MQ_GROUP_START_EARLIEST, 0) == -EINVAL,
+	      "seek: NULL consumer");
+	check(mq_consumer_commit(NULL, 0, 0) == -EINVAL,
+	      "commit: NULL consumer");
+}
 
 int main(void)
 {
@@ -102,6 +167,8 @@ int main(void)
 	what[MQ_NAME_MAX - 1] = 'a';
 	what[MQ_NAME_MAX] = '\0';
 	check(mq__name_check(what) == -EINVAL, "64 bytes");
+
+	client_args();
 
 	printf("1..%d\n", n);
 	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n",

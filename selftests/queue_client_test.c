@@ -11,11 +11,21 @@
  * a signal EINTR; a flush on a topic with acks fails with ENOTCONN,
  * ETIMEDOUT and EINTR as the kernel's writes do, and returns once the
  * records are durable.
+ *
+ * LIBMQ_5 (MQ_FEAT_CLIENT): a consumer of a subset of the queues never
+ * sees the others'; delivery reports carry the offsets a reader sees, one
+ * per record, -ECANCELED at close, the write's errno on a topic with
+ * acks; async commits reach the kernel only at the next poll, commit or
+ * close, coalesced; seeks to the earliest, latest or a given offset, and
+ * EBUSY with two members; mmap receive gets what record mode gets, in
+ * place, split between two members, again after a member leaves, and
+ * round a small ring many times.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +43,7 @@
 FIXTURE(cli) {
 	struct mq_topic_config cfg;
 	bool made;
+	bool drop;		/* make_topic(): MQ_FULL_DROP */
 	pid_t child;
 	struct mq_producer *p;
 	struct mq_consumer *c[2];
@@ -65,6 +76,8 @@ static void make_topic(struct __test_metadata *_metadata,
 		mqt_set_ring(&self->cfg, ring, 0);
 	if (acks)
 		mqt_set_acks(&self->cfg, acks, ack_timeout_ms);
+	if (self->drop)
+		mqt_set_policy(&self->cfg, MQ_FULL_DROP);
 	ASSERT_EQ(0, mqt_topic_add(&self->cfg));
 	self->made = true;
 }
@@ -675,6 +688,849 @@ TEST_F_TIMEOUT(cli, flush_waits_for_acks, 120)
 	EXPECT_EQ(3, st.next_offset);
 	EXPECT_EQ(3, st.durable_offset);
 	close(persister);
+}
+
+/* ---- LIBMQ_5: subsets, delivery reports, async commits, seek, mmap ---- */
+
+/* The group's committed offset on @queue, or -1 (and a log) if none. */
+static long long committed_of(const char *topic, const char *group,
+			      uint32_t queue)
+{
+	struct mq_group_state states[NQ];
+	struct mq_admin *admin;
+	int ret;
+
+	memset(states, 0, sizeof(states));
+	for (ret = 0; ret < NQ; ret++)
+		states[ret].queue = UINT32_MAX;
+	if (mq_admin_open(&admin))
+		return -1;
+	ret = mq_admin_group_list(admin, topic, group, states_cb, states);
+	mq_admin_close(admin);
+	if (ret || queue >= NQ || states[queue].queue != queue)
+		return -1;
+	return (long long)states[queue].committed;
+}
+
+/* Sends @n keyless one-byte-ish records to @queue and flushes. */
+static int send_n(struct mq_producer *p, int32_t queue, int n)
+{
+	char v[16];
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		snprintf(v, sizeof(v), "v%d", i);
+		ret = mq_producer_send(p, queue, NULL, 0, v, (uint32_t)strlen(v));
+		if (ret < 0)
+			return ret;
+	}
+	return mq_producer_flush(p);
+}
+
+/* Per (queue, offset < 64): times delivered; and the order of offsets. */
+struct seen {
+	uint32_t n[NQ][64];
+	uint64_t order[256];
+	uint32_t count;
+	uint32_t stop_after;	/* stop (-ECANCELED) once count reaches it */
+};
+
+static int seen_cb(const struct mq_message *m, void *arg)
+{
+	struct seen *s = arg;
+
+	if (m->queue < NQ && m->offset < 64)
+		s->n[m->queue][m->offset]++;
+	if (s->count < 256)
+		s->order[s->count] = m->offset;
+	s->count++;
+	if (s->stop_after && s->count >= s->stop_after)
+		return -ECANCELED;
+	return 0;
+}
+
+/* Polls @c until @s holds @n deliveries, or a poll waits 5 s for none. */
+static int drain_seen(struct mq_consumer *c, struct seen *s, uint32_t n)
+{
+	int ret;
+
+	while (s->count < n) {
+		ret = mq_consumer_poll(c, 5000, seen_cb, s);
+		if (ret <= 0)
+			return ret ? ret : -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* Queues 1 and 3 only: the others' records never come. */
+TEST_F(cli, subset_subscription)
+{
+	uint32_t both[] = { 3, 1 }, dup[] = { 1, 1 }, out[] = { NQ };
+	struct mq_consumer *c = (void *)1;
+	struct seen *s;
+	int q, i;
+
+	make_topic(_metadata, self, 0, 0, 0);
+	s = calloc(1, sizeof(*s));
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(-EINVAL, mq_consumer_open_queues(&c, self->cfg.name, "g",
+						   MQ_GROUP_START_EARLIEST, 0,
+						   dup, 2));
+	EXPECT_EQ(NULL, c);
+	EXPECT_EQ(-EINVAL, mq_consumer_open_queues(&c, self->cfg.name, "g",
+						   MQ_GROUP_START_EARLIEST, 0,
+						   out, 1));
+	EXPECT_EQ(-EINVAL, mq_consumer_open_queues(&c, self->cfg.name, "g",
+						   MQ_GROUP_START_EARLIEST, 0,
+						   NULL, 2));
+	EXPECT_EQ(-EINVAL, mq_consumer_open_queues(NULL, self->cfg.name, "g",
+						   MQ_GROUP_START_EARLIEST, 0,
+						   both, 2));
+
+	ASSERT_EQ(0, mq_producer_open(&self->p, self->cfg.name, 0));
+	for (q = 0; q < NQ; q++)
+		ASSERT_EQ(0, send_n(self->p, q, 5));
+	ASSERT_EQ(0, mq_consumer_open_queues(&self->c[0], self->cfg.name, "g",
+					     MQ_GROUP_START_EARLIEST, 0,
+					     both, 2));
+	c = self->c[0];
+	/* Still the topic's number of queues. */
+	EXPECT_EQ(NQ, mq_consumer_queues(c));
+	ASSERT_EQ(0, drain_seen(c, s, 10));
+	EXPECT_EQ(0, mq_consumer_poll(c, 200, seen_cb, s));
+	for (q = 0; q < NQ; q++)
+		for (i = 0; i < 5; i++)
+			EXPECT_EQ(q == 1 || q == 3 ? 1 : 0, s->n[q][i])
+				TH_LOG("queue %d offset %d", q, i);
+
+	/* Unsubscribed queues: EINVAL before the kernel sees anything. */
+	EXPECT_EQ(-EINVAL, mq_consumer_commit(c, 0, 0));
+	EXPECT_EQ(-EINVAL, mq_consumer_commit(c, 2, 5));
+	EXPECT_EQ(-EINVAL, mq_consumer_commit_async(c, 0, 1));
+	EXPECT_EQ(-EINVAL, mq_consumer_seek(c, 2, MQ_GROUP_START_EARLIEST, 0));
+	EXPECT_EQ(-EINVAL, mq_consumer_seek(c, NQ, MQ_GROUP_START_EARLIEST, 0));
+	EXPECT_EQ(0, mq_consumer_commit(c, 3, 5));
+	EXPECT_EQ(0, mq_consumer_commit(c, 1, 5));
+	EXPECT_EQ(5, committed_of(self->cfg.name, "g", 1));
+	EXPECT_EQ(5, committed_of(self->cfg.name, "g", 3));
+	/* The group was never joined on the others. */
+	EXPECT_EQ(-1, committed_of(self->cfg.name, "g", 0));
+	free(s);
+}
+
+#define NREP	3000
+
+struct reports {
+	uint32_t count[NREP + 1];	/* reports per record, by opaque */
+	uint32_t queue[NREP + 1];
+	uint64_t offset[NREP + 1];
+	int32_t error[NREP + 1];
+	uint32_t total, stray;
+};
+
+static void report_cb(const struct mq_delivery *d, void *arg)
+{
+	struct reports *r = arg;
+	uintptr_t i = (uintptr_t)d->opaque;
+
+	r->total++;
+	if (!i || i > NREP) {
+		r->stray++;
+		return;
+	}
+	r->count[i]++;
+	r->queue[i] = d->queue;
+	r->offset[i] = d->offset;
+	r->error[i] = d->error;
+}
+
+struct where {
+	struct reports *r;
+	uint32_t n, mismatch;
+};
+
+/* A plain reader's view against the reports: value "<i>" is opaque i. */
+static int where_cb(const struct mq_message *m, void *arg)
+{
+	struct where *w = arg;
+	char buf[16];
+	unsigned long i;
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)(m->value_len < 15 ? m->value_len : 15),
+		 (const char *)m->value);
+	i = strtoul(buf, NULL, 10);
+	w->n++;
+	if (!i || i > NREP || w->r->count[i] != 1 || w->r->error[i] ||
+	    w->r->queue[i] != m->queue || w->r->offset[i] != m->offset)
+		w->mismatch++;
+	return 0;
+}
+
+/*
+ * One report per record, with the offset a reader sees: after records of
+ * another producer, over batches that send writes itself, keyed and not.
+ */
+TEST_F_TIMEOUT(cli, delivery_reports, 240)
+{
+	struct mq_producer *other;
+	struct reports *r;
+	struct where w = { 0 };
+	char val[1200], key[16];
+	uint32_t i, n = 0;
+	int ret;
+
+	make_topic(_metadata, self, 8 << 20, 0, 0);
+	r = calloc(1, sizeof(*r));
+	ASSERT_NE(NULL, r);
+	w.r = r;
+	ASSERT_EQ(0, mq_producer_open(&self->p, self->cfg.name, 0));
+	EXPECT_EQ(-EINVAL, mq_producer_set_delivery_cb(NULL, report_cb, r));
+	EXPECT_EQ(-EINVAL, mq_producer_send_opaque(NULL, 0, NULL, 0, "v", 1, r));
+	ASSERT_EQ(0, mq_producer_set_delivery_cb(self->p, report_cb, r));
+
+	/* Another producer's records first: offsets do not start at 0. */
+	ASSERT_EQ(0, mq_producer_open(&other, self->cfg.name, 0));
+	for (i = 0; i < NQ; i++)
+		ASSERT_EQ(0, send_n(other, (int32_t)i, 7 + (int)i));
+	mq_producer_close(other);
+
+	/*
+	 * Even records: ~1 KB on queue 2, more than a batch all told, so
+	 * send writes some itself; odd ones keyed, small.
+	 */
+	for (i = 1; i <= NREP; i++) {
+		uint32_t len = (uint32_t)snprintf(val, sizeof(val), "%u", i);
+
+		if (i % 2 == 0) {
+			memset(val + len, '.', 1000);
+			len += 1000;
+			ret = mq_producer_send_opaque(self->p, 2, NULL, 0, val,
+						      len, (void *)(uintptr_t)i);
+		} else {
+			uint32_t klen = (uint32_t)snprintf(key, sizeof(key),
+							   "k%u", i % 37);
+
+			ret = mq_producer_send_opaque(self->p, -1, key, klen,
+						      val, len,
+						      (void *)(uintptr_t)i);
+		}
+		ASSERT_LE(0, ret);
+	}
+	/* Some were written by send: reported already. */
+	for (i = 1; i <= NREP; i++)
+		n += r->count[i];
+	EXPECT_LT(0, n);
+	EXPECT_GT(NREP, n);
+	ASSERT_EQ(0, mq_producer_flush(self->p));
+	EXPECT_EQ(NREP, r->total);
+	EXPECT_EQ(0, r->stray);
+
+	/* A group from the oldest record sees each where its report said. */
+	ASSERT_EQ(0, mq_consumer_open(&self->c[0], self->cfg.name, "plain",
+				      MQ_GROUP_START_EARLIEST,
+				      MQ_CONSUMER_F_AUTOCOMMIT));
+	while (w.n < NREP + 7 + 8 + 9 + 10) {
+		ret = mq_consumer_poll(self->c[0], 5000, where_cb, &w);
+		ASSERT_LT(0, ret);
+	}
+	/* The other producer's 34 have values "v0".."v9": strtoul gives 0. */
+	EXPECT_EQ(7 + 8 + 9 + 10, w.mismatch);
+
+	/* Dropped at close: -ECANCELED, one each. */
+	memset(r, 0, sizeof(*r));
+	for (i = 1; i <= 3; i++)
+		ASSERT_EQ(1, mq_producer_send_opaque(self->p, 1, NULL, 0, "x", 1,
+						     (void *)(uintptr_t)i));
+	EXPECT_EQ(0, r->total);
+	mq_producer_close(self->p);
+	self->p = NULL;
+	EXPECT_EQ(3, r->total);
+	for (i = 1; i <= 3; i++) {
+		EXPECT_EQ(1, r->count[i]);
+		EXPECT_EQ(-ECANCELED, r->error[i]);
+		EXPECT_EQ(0, r->offset[i]);
+	}
+	free(r);
+}
+
+/* On a topic with acks: the write's errno, or 0 once acknowledged. */
+TEST_F_TIMEOUT(cli, delivery_reports_with_acks, 120)
+{
+	struct reports *r;
+	int persister;
+
+	make_topic(_metadata, self, 0, MQ_ACKS_LEADER, 0);
+	r = calloc(1, sizeof(*r));
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, mq_producer_open(&self->p, self->cfg.name, 0));
+	ASSERT_EQ(0, mq_producer_set_delivery_cb(self->p, report_cb, r));
+	ASSERT_EQ(0, mq_producer_send_opaque(self->p, 0, NULL, 0, "a", 1,
+					     (void *)1));
+	ASSERT_EQ(0, mq_producer_send_opaque(self->p, 0, NULL, 0, "b", 1,
+					     (void *)2));
+	EXPECT_EQ(-ENOTCONN, mq_producer_flush(self->p));
+	EXPECT_EQ(2, r->total);
+	EXPECT_EQ(-ENOTCONN, r->error[1]);
+	EXPECT_EQ(-ENOTCONN, r->error[2]);
+
+	persister = mqt_open(self->cfg.name, 0, O_RDONLY);
+	ASSERT_LE(0, persister);
+	ASSERT_EQ(0, mqt_persist_attach(persister));
+	memset(r, 0, sizeof(*r));
+	ASSERT_EQ(0, mq_producer_send_opaque(self->p, 0, NULL, 0, "c", 1,
+					     (void *)1));
+	ASSERT_EQ(0, mq_producer_send_opaque(self->p, 0, NULL, 0, "d", 1,
+					     (void *)2));
+	self->child = acker(persister, 2);
+	ASSERT_LE(0, self->child);
+	EXPECT_EQ(0, mq_producer_flush(self->p));
+	EXPECT_EQ(0, mqt_child_code(self->child));
+	self->child = 0;
+	EXPECT_EQ(2, r->total);
+	EXPECT_EQ(0, r->error[1]);
+	EXPECT_EQ(0, r->error[2]);
+	EXPECT_EQ(0, r->offset[1]);
+	EXPECT_EQ(1, r->offset[2]);
+	close(persister);
+	free(r);
+}
+
+struct commits {
+	uint32_t n;
+	uint32_t queue[16];
+	uint64_t offset[16];
+	int error[16];
+};
+
+static void commit_cb(uint32_t queue, uint64_t offset, int error, void *arg)
+{
+	struct commits *k = arg;
+
+	if (k->n < 16) {
+		k->queue[k->n] = queue;
+		k->offset[k->n] = offset;
+		k->error[k->n] = error;
+	}
+	k->n++;
+}
+
+/*
+ * Async commits reach the kernel at the next poll, commit or close, one
+ * per queue however many were recorded; failures go to the callback, or
+ * without one to the next poll.
+ */
+TEST_F(cli, async_commit)
+{
+	struct commits k = { 0 };
+	struct seen *s;
+	const char *t;
+	struct mq_consumer *c;
+
+	make_topic(_metadata, self, 0, 0, 0);
+	t = self->cfg.name;
+	s = calloc(1, sizeof(*s));
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0, mq_producer_open(&self->p, t, 0));
+	ASSERT_EQ(0, send_n(self->p, 0, 10));
+	ASSERT_EQ(0, mq_consumer_open(&self->c[0], t, "g",
+				      MQ_GROUP_START_EARLIEST, 0));
+	c = self->c[0];
+	ASSERT_EQ(0, drain_seen(c, s, 10));
+	EXPECT_EQ(0, committed_of(t, "g", 0));
+
+	EXPECT_EQ(-EINVAL, mq_consumer_commit_async(NULL, 0, 1));
+	EXPECT_EQ(-EINVAL, mq_consumer_commit_async(c, NQ, 1));
+	EXPECT_EQ(-EINVAL, mq_consumer_set_commit_cb(NULL, commit_cb, &k));
+	ASSERT_EQ(0, mq_consumer_set_commit_cb(c, commit_cb, &k));
+
+	/* Recorded only; the highest wins, a lower one is ignored. */
+	EXPECT_EQ(0, mq_consumer_commit_async(c, 0, 3));
+	EXPECT_EQ(0, mq_consumer_commit_async(c, 0, 7));
+	EXPECT_EQ(0, mq_consumer_commit_async(c, 0, 5));
+	EXPECT_EQ(0, committed_of(t, "g", 0));
+	EXPECT_EQ(0, k.n);
+	/* The next poll issues it, once. */
+	EXPECT_EQ(0, mq_consumer_poll(c, 0, seen_cb, s));
+	EXPECT_EQ(7, committed_of(t, "g", 0));
+	ASSERT_EQ(1, k.n);
+	EXPECT_EQ(0, k.queue[0]);
+	EXPECT_EQ(7, k.offset[0]);
+	EXPECT_EQ(0, k.error[0]);
+
+	/* A sync commit of another queue flushes it too. */
+	EXPECT_EQ(0, mq_consumer_commit_async(c, 0, 8));
+	EXPECT_EQ(0, mq_consumer_commit(c, 1, 0));
+	EXPECT_EQ(8, committed_of(t, "g", 0));
+	EXPECT_EQ(2, k.n);
+	/* A sync commit of the same queue at or above it makes it. */
+	EXPECT_EQ(0, mq_consumer_commit_async(c, 0, 9));
+	EXPECT_EQ(0, mq_consumer_commit(c, 0, 9));
+	EXPECT_EQ(9, committed_of(t, "g", 0));
+	ASSERT_EQ(3, k.n);
+	EXPECT_EQ(9, k.offset[2]);
+	EXPECT_EQ(0, k.error[2]);
+
+	/* A failure goes to the callback... */
+	EXPECT_EQ(0, mq_consumer_commit_async(c, 0, 100));
+	EXPECT_EQ(0, mq_consumer_poll(c, 0, seen_cb, s));
+	ASSERT_EQ(4, k.n);
+	EXPECT_EQ(-ENXIO, k.error[3]);
+	/* ...or without one, to the next poll, before any delivery. */
+	ASSERT_EQ(0, mq_consumer_set_commit_cb(c, NULL, NULL));
+	ASSERT_EQ(0, send_n(self->p, 0, 1));
+	EXPECT_EQ(0, mq_consumer_commit_async(c, 0, 100));
+	EXPECT_EQ(-ENXIO, mq_consumer_poll(c, 1000, seen_cb, s));
+	EXPECT_EQ(10, s->count);
+	EXPECT_EQ(1, mq_consumer_poll(c, 1000, seen_cb, s));
+	EXPECT_EQ(11, s->count);
+
+	/* Close issues what is recorded before leaving. */
+	EXPECT_EQ(0, mq_consumer_commit_async(c, 0, 11));
+	EXPECT_EQ(9, committed_of(t, "g", 0));
+	mq_consumer_close(c);
+	self->c[0] = NULL;
+	EXPECT_EQ(11, committed_of(t, "g", 0));
+	free(s);
+}
+
+/* Seeking a group: earliest, latest, an offset; alone on the queue only. */
+TEST_F(cli, seek)
+{
+	struct commits k = { 0 };
+	struct seen *s;
+	const char *t;
+	struct mq_consumer *c;
+	int i;
+
+	make_topic(_metadata, self, 0, 0, 0);
+	t = self->cfg.name;
+	s = calloc(1, sizeof(*s));
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0, mq_producer_open(&self->p, t, 0));
+	ASSERT_EQ(0, send_n(self->p, 0, 10));
+	ASSERT_EQ(0, mq_consumer_open(&self->c[0], t, "g",
+				      MQ_GROUP_START_EARLIEST, 0));
+	c = self->c[0];
+	ASSERT_EQ(0, mq_consumer_set_commit_cb(c, commit_cb, &k));
+	ASSERT_EQ(0, drain_seen(c, s, 10));
+
+	EXPECT_EQ(-EINVAL, mq_consumer_seek(NULL, 0, MQ_GROUP_START_EARLIEST, 0));
+	EXPECT_EQ(-EINVAL, mq_consumer_seek(c, 0, 99, 0));
+	EXPECT_EQ(-EINVAL, mq_consumer_seek(c, 0, MQ_GROUP_START_EARLIEST, 3));
+
+	/* Earliest: all ten again, in order. */
+	memset(s, 0, sizeof(*s));
+	ASSERT_EQ(0, mq_consumer_seek(c, 0, MQ_GROUP_START_EARLIEST, 0));
+	ASSERT_EQ(0, drain_seen(c, s, 10));
+	for (i = 0; i < 10; i++)
+		EXPECT_EQ(i, s->order[i]);
+	/* An offset: from there. */
+	memset(s, 0, sizeof(*s));
+	ASSERT_EQ(0, mq_consumer_seek(c, 0, MQ_GROUP_START_OFFSET, 6));
+	ASSERT_EQ(0, drain_seen(c, s, 4));
+	EXPECT_EQ(6, s->order[0]);
+	EXPECT_EQ(9, s->order[3]);
+	EXPECT_EQ(0, mq_consumer_poll(c, 100, seen_cb, s));
+
+	/* Buffered and not delivered, and a recorded commit: dropped. */
+	memset(s, 0, sizeof(*s));
+	ASSERT_EQ(0, mq_consumer_seek(c, 0, MQ_GROUP_START_OFFSET, 2));
+	s->stop_after = 1;
+	EXPECT_EQ(-ECANCELED, mq_consumer_poll(c, 1000, seen_cb, s));
+	EXPECT_EQ(2, s->order[0]);
+	EXPECT_EQ(0, mq_consumer_commit_async(c, 0, 3));
+	ASSERT_EQ(0, mq_consumer_seek(c, 0, MQ_GROUP_START_OFFSET, 8));
+	ASSERT_EQ(1, k.n);
+	EXPECT_EQ(-ECANCELED, k.error[0]);
+	EXPECT_EQ(3, k.offset[0]);
+	s->stop_after = 0;
+	ASSERT_EQ(0, drain_seen(c, s, 3));
+	EXPECT_EQ(8, s->order[1]);
+	EXPECT_EQ(9, s->order[2]);
+	EXPECT_EQ(0, mq_consumer_poll(c, 100, seen_cb, s));
+
+	/* Latest: nothing until the next record. */
+	ASSERT_EQ(0, mq_consumer_seek(c, 0, MQ_GROUP_START_LATEST, 0));
+	EXPECT_EQ(0, mq_consumer_poll(c, 100, seen_cb, s));
+	ASSERT_EQ(0, send_n(self->p, 0, 1));
+	memset(s, 0, sizeof(*s));
+	ASSERT_EQ(0, drain_seen(c, s, 1));
+	EXPECT_EQ(10, s->order[0]);
+	/* Commits may go backwards after a seek. */
+	EXPECT_EQ(0, mq_consumer_commit(c, 0, 11));
+	ASSERT_EQ(0, mq_consumer_seek(c, 0, MQ_GROUP_START_OFFSET, 4));
+	EXPECT_EQ(4, committed_of(t, "g", 0));
+
+	/* Out of the queue: the kernel's ERANGE does not happen here, ENXIO does. */
+	EXPECT_EQ(-ENXIO, mq_consumer_seek(c, 0, MQ_GROUP_START_OFFSET, 12));
+	EXPECT_EQ(0, mq_consumer_seek(c, 0, MQ_GROUP_START_OFFSET, 11));
+
+	/* Two members on the queue: EBUSY for either. */
+	ASSERT_EQ(0, mq_consumer_open(&self->c[1], t, "g",
+				      MQ_GROUP_START_EARLIEST, 0));
+	EXPECT_EQ(-EBUSY, mq_consumer_seek(c, 0, MQ_GROUP_START_EARLIEST, 0));
+	EXPECT_EQ(-EBUSY, mq_consumer_seek(self->c[1], 0,
+					   MQ_GROUP_START_EARLIEST, 0));
+	mq_consumer_close(self->c[1]);
+	self->c[1] = NULL;
+	EXPECT_EQ(0, mq_consumer_seek(c, 0, MQ_GROUP_START_EARLIEST, 0));
+	free(s);
+}
+
+/* A small MQ_FULL_DROP topic: mmap refused, and seeking before the oldest. */
+TEST_F(cli, drop_topic_refuses_mmap)
+{
+	struct mq_consumer *c = (void *)1;
+	struct mq_queue_stats st;
+	char v[512];
+	int i;
+
+	self->drop = true;
+	make_topic(_metadata, self, 8192, 0, 0);
+	EXPECT_EQ(-EINVAL, mq_consumer_open(&c, self->cfg.name, "g",
+					    MQ_GROUP_START_EARLIEST,
+					    MQ_CONSUMER_F_MMAP));
+	EXPECT_EQ(NULL, c);
+	ASSERT_EQ(0, mq_consumer_open(&self->c[0], self->cfg.name, "g",
+				      MQ_GROUP_START_EARLIEST, 0));
+	ASSERT_EQ(0, mq_producer_open(&self->p, self->cfg.name, 0));
+	memset(v, 'd', sizeof(v));
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, mq_producer_send(self->p, 0, NULL, 0, v, sizeof(v)));
+	ASSERT_EQ(0, mq_producer_flush(self->p));
+	ASSERT_EQ(0, mqt_queue_stats(self->cfg.name, 0, &st));
+	ASSERT_LT(0, st.first_offset);
+	EXPECT_EQ(-ERANGE, mq_consumer_seek(self->c[0], 0,
+					    MQ_GROUP_START_OFFSET, 0));
+	EXPECT_EQ(0, mq_consumer_seek(self->c[0], 0, MQ_GROUP_START_OFFSET,
+				      st.first_offset));
+}
+
+/* The mappings of @topic's queues in this process, from /proc/self/maps. */
+struct ranges {
+	uintptr_t lo[4 * NQ], hi[4 * NQ];
+	int n;
+};
+
+static int find_maps(const char *topic, struct ranges *rg)
+{
+	char line[512], want[128];
+	unsigned long lo, hi;
+	FILE *f;
+
+	snprintf(want, sizeof(want), "/dev/mq/%s/", topic);
+	f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return -errno;
+	rg->n = 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, want) && rg->n < 4 * NQ &&
+		    sscanf(line, "%lx-%lx", &lo, &hi) == 2) {
+			rg->lo[rg->n] = lo;
+			rg->hi[rg->n] = hi;
+			rg->n++;
+		}
+	fclose(f);
+	return 0;
+}
+
+struct inplace {
+	struct tally *t;
+	struct ranges rg;
+	uint32_t outside;
+};
+
+static int inplace_cb(const struct mq_message *m, void *arg)
+{
+	struct inplace *ip = arg;
+	uintptr_t v = (uintptr_t)m->value;
+	int k;
+
+	for (k = 0; k < ip->rg.n; k++)
+		if (v >= ip->rg.lo[k] && v + m->value_len <= ip->rg.hi[k])
+			break;
+	if (k == ip->rg.n)
+		ip->outside++;
+	return tally_cb(m, ip->t);
+}
+
+/*
+ * mmap receive gets what record mode gets, whole and in order, with key
+ * and value inside the mapping; AUTOCOMMIT with it is refused.
+ */
+TEST_F_TIMEOUT(cli, mmap_receive, 240)
+{
+	struct mq_consumer *c = (void *)1;
+	struct inplace *ip;
+	struct tally *rec;
+	char key[16], val[64];
+	uint32_t i, q, n = 2000;
+	int ret, k;
+
+	make_topic(_metadata, self, 4 << 20, 0, 0);
+	EXPECT_EQ(-EINVAL, mq_consumer_open(&c, self->cfg.name, "g",
+					    MQ_GROUP_START_EARLIEST,
+					    MQ_CONSUMER_F_MMAP |
+					    MQ_CONSUMER_F_AUTOCOMMIT));
+	EXPECT_EQ(NULL, c);
+	ip = calloc(1, sizeof(*ip));
+	rec = calloc(1, sizeof(*rec));
+	ASSERT_NE(NULL, ip);
+	ASSERT_NE(NULL, rec);
+	ip->t = calloc(1, sizeof(*ip->t));
+	ASSERT_NE(NULL, ip->t);
+
+	ASSERT_EQ(0, mq_consumer_open(&self->c[0], self->cfg.name, "mm",
+				      MQ_GROUP_START_EARLIEST,
+				      MQ_CONSUMER_F_MMAP));
+	ASSERT_EQ(0, mq_consumer_open(&self->c[1], self->cfg.name, "rec",
+				      MQ_GROUP_START_EARLIEST, 0));
+	ASSERT_EQ(0, find_maps(self->cfg.name, &ip->rg));
+	/* A control page and a data area per queue. */
+	EXPECT_EQ(2 * NQ, ip->rg.n);
+
+	ASSERT_EQ(0, mq_producer_open(&self->p, self->cfg.name, 0));
+	for (i = 0; i < n; i++) {
+		uint32_t klen = key_of(key, i), vlen = value_of(val, i);
+
+		ret = mq_producer_send(self->p, -1, klen ? key : NULL, klen,
+				       val, vlen);
+		ASSERT_LE(0, ret);
+		ip->t->queue_of[i] = rec->queue_of[i] = (uint32_t)ret;
+		if (i % 300 == 299)
+			ASSERT_EQ(0, mq_producer_flush(self->p));
+	}
+	ASSERT_EQ(0, mq_producer_flush(self->p));
+
+	while (ip->t->n < n) {
+		ret = mq_consumer_poll(self->c[0], 5000, inplace_cb, ip);
+		ASSERT_LT(0, ret);
+		for (q = 0; q < NQ; q++)
+			if (ip->t->any[q])
+				ASSERT_EQ(0, mq_consumer_commit_async(self->c[0], q,
+								      ip->t->next[q]));
+	}
+	ASSERT_EQ(0, drain(self->c[1], rec, n));
+	EXPECT_EQ(0, mq_consumer_poll(self->c[0], 100, inplace_cb, ip));
+	EXPECT_EQ(0, ip->outside);
+	for (k = 0; k < 2; k++) {
+		struct tally *t = k ? rec : ip->t;
+		uint32_t once = 0;
+
+		EXPECT_EQ(n, t->n);
+		EXPECT_EQ(0, t->bad);
+		EXPECT_EQ(0, t->out_of_order);
+		EXPECT_EQ(0, t->wrong_queue);
+		EXPECT_EQ(0, t->no_time);
+		for (i = 0; i < n; i++)
+			once += t->got[i] == 1;
+		EXPECT_EQ(n, once);
+	}
+	/* The same offsets per queue, then committed by the last poll. */
+	for (q = 0; q < NQ; q++) {
+		EXPECT_EQ(rec->next[q], ip->t->next[q]);
+		EXPECT_EQ((long long)ip->t->next[q],
+			  committed_of(self->cfg.name, "mm", q));
+	}
+	free(ip->t);
+	free(ip);
+	free(rec);
+}
+
+/* What one member got: record numbers, and per queue the next offset. */
+struct member {
+	uint32_t got[1000];
+	uint32_t n;
+	uint64_t next[NQ];
+	bool any[NQ];
+};
+
+/* Record i's number from its value (value_of()'s first 4 bytes). */
+static int count_cb(const struct mq_message *m, void *arg)
+{
+	struct member *mb = arg;
+	uint32_t i;
+
+	if (m->value_len < sizeof(i) || m->queue >= NQ)
+		return 0;
+	memcpy(&i, m->value, sizeof(i));
+	if (i < 1000)
+		mb->got[i]++;
+	mb->n++;
+	mb->next[m->queue] = m->offset + 1;
+	mb->any[m->queue] = true;
+	return 0;
+}
+
+static int send_i(struct mq_producer *p, uint32_t from, uint32_t to)
+{
+	char val[64];
+	uint32_t i;
+	int ret;
+
+	for (i = from; i < to; i++) {
+		ret = mq_producer_send(p, -1, NULL, 0, val, value_of(val, i));
+		if (ret < 0)
+			return ret;
+	}
+	return mq_producer_flush(p);
+}
+
+/* Polls member @mb once and commits what it got on every queue. */
+static int poll_commit(struct mq_consumer *c, struct member *mb, int timeout)
+{
+	int ret = mq_consumer_poll(c, timeout, count_cb, mb), q, r;
+
+	for (q = 0; ret >= 0 && q < NQ; q++) {
+		if (!mb->any[q])
+			continue;
+		r = mq_consumer_commit(c, (uint32_t)q, mb->next[q]);
+		if (r)
+			return r;
+	}
+	return ret;
+}
+
+/*
+ * Two mmap members of one group split the messages, none twice; what one
+ * did not commit goes to the other once it closes.
+ */
+TEST_F_TIMEOUT(cli, mmap_members_split_and_redeliver, 240)
+{
+	uint32_t only0[] = { 0 }, i, dup = 0, none = 0;
+	struct member *mb;
+	struct seen *s;
+	long long base;
+	int k, ret;
+
+	make_topic(_metadata, self, 0, 0, 0);
+	mb = calloc(2, sizeof(*mb));
+	s = calloc(1, sizeof(*s));
+	ASSERT_NE(NULL, mb);
+	ASSERT_NE(NULL, s);
+	for (k = 0; k < 2; k++)
+		ASSERT_EQ(0, mq_consumer_open(&self->c[k], self->cfg.name, "g",
+					      MQ_GROUP_START_EARLIEST,
+					      MQ_CONSUMER_F_MMAP));
+	ASSERT_EQ(0, mq_producer_open(&self->p, self->cfg.name, 0));
+	/* Each member polls first in turn, so both get some. */
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(0, send_i(self->p, i * 100, i * 100 + 100));
+		for (k = 0; k < 2; k++) {
+			int m = (int)(i + k) % 2;
+
+			ASSERT_LE(0, poll_commit(self->c[m], &mb[m], k ? 0 : 1000));
+		}
+	}
+	while (mb[0].n + mb[1].n < 1000) {
+		ret = poll_commit(self->c[0], &mb[0], 1000);
+		ASSERT_LT(0, ret);
+	}
+	EXPECT_LT(0, mb[0].n);
+	EXPECT_LT(0, mb[1].n);
+	EXPECT_EQ(1000, mb[0].n + mb[1].n);
+	for (i = 0; i < 1000; i++) {
+		dup += mb[0].got[i] + mb[1].got[i] > 1;
+		none += mb[0].got[i] + mb[1].got[i] == 0;
+	}
+	EXPECT_EQ(0, dup);
+	EXPECT_EQ(0, none);
+	EXPECT_EQ(0, poll_commit(self->c[1], &mb[1], 100));
+	for (k = 0; k < 2; k++) {
+		mq_consumer_close(self->c[k]);
+		self->c[k] = NULL;
+	}
+
+	/* Everything committed: queue 0's group stands at its next offset. */
+	base = committed_of(self->cfg.name, "g", 0);
+	ASSERT_EQ(250, base);
+	for (k = 0; k < 2; k++)
+		ASSERT_EQ(0, mq_consumer_open_queues(&self->c[k], self->cfg.name,
+						     "g", MQ_GROUP_START_EARLIEST,
+						     MQ_CONSUMER_F_MMAP, only0, 1));
+	/* Member 0 claims 5 and commits 2 of them; member 1 gets nothing. */
+	ASSERT_EQ(0, send_n(self->p, 0, 5));
+	ASSERT_EQ(0, drain_seen(self->c[0], s, 5));
+	EXPECT_EQ(0, mq_consumer_poll(self->c[1], 100, seen_cb, s));
+	EXPECT_EQ(0, mq_consumer_commit(self->c[0], 0, (uint64_t)base + 2));
+	mq_consumer_close(self->c[0]);
+	self->c[0] = NULL;
+	/* The other 3 go to member 1, oldest first, once. */
+	memset(s, 0, sizeof(*s));
+	ASSERT_EQ(0, drain_seen(self->c[1], s, 3));
+	EXPECT_EQ(0, mq_consumer_poll(self->c[1], 100, seen_cb, s));
+	EXPECT_EQ(3, s->count);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ((uint64_t)base + 2 + i, s->order[i]);
+	free(mb);
+	free(s);
+}
+
+/*
+ * A ring of 64 KiB gone round many times under an mmap member that
+ * commits asynchronously: the producer (a child) waits for its commits
+ * under MQ_FULL_BLOCK, the records that straddle the ring's end are
+ * whole through the double mapping, and every record comes once.
+ */
+TEST_F_TIMEOUT(cli, mmap_receive_wraps_the_ring, 240)
+{
+	uint32_t i, q, n = 6000;
+	struct tally *t;
+	int ret;
+
+	make_topic(_metadata, self, 64 << 10, 0, 0);
+	t = calloc(1, sizeof(*t));
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(0, mq_consumer_open(&self->c[0], self->cfg.name, "g",
+				      MQ_GROUP_START_EARLIEST,
+				      MQ_CONSUMER_F_MMAP));
+	/* Where each record goes: its key's partition, or round-robin. */
+	for (i = 0, q = 0; i < n; i++) {
+		char key[16];
+		uint32_t klen = key_of(key, i);
+
+		t->queue_of[i] = klen ? (uint32_t)mq_partition(key, klen, NQ)
+				      : q++ % NQ;
+	}
+	self->child = fork();
+	ASSERT_LE(0, self->child);
+	if (!self->child) {
+		struct mq_producer *p;
+		char key[16], val[64];
+
+		if (mq_producer_open(&p, self->cfg.name, 0))
+			_exit(1);
+		for (i = 0; i < n; i++) {
+			uint32_t klen = key_of(key, i);
+
+			if (mq_producer_send(p, -1, klen ? key : NULL, klen, val,
+					     value_of(val, i)) !=
+			    (int)t->queue_of[i])
+				_exit(2);
+			if (i % 50 == 49 && mq_producer_flush(p))
+				_exit(3);
+		}
+		_exit(mq_producer_flush(p) ? 4 : 0);
+	}
+	while (t->n < n) {
+		ret = mq_consumer_poll(self->c[0], 10000, tally_cb, t);
+		ASSERT_LT(0, ret);
+		for (q = 0; q < NQ; q++)
+			if (t->any[q])
+				ASSERT_EQ(0, mq_consumer_commit_async(self->c[0], q,
+								      t->next[q]));
+	}
+	EXPECT_EQ(0, mqt_child_code(self->child));
+	self->child = 0;
+	EXPECT_EQ(n, t->n);
+	EXPECT_EQ(0, t->bad);
+	EXPECT_EQ(0, t->out_of_order);
+	EXPECT_EQ(0, t->wrong_queue);
+	for (i = 0; i < n; i++)
+		if (t->got[i] != 1)
+			break;
+	EXPECT_EQ(n, i);
+	free(t);
 }
 
 TEST_HARNESS_MAIN

@@ -15,25 +15,38 @@
 #include <string.h>
 #include <libmq.h>
 
-/* The offset after the last message printed, per queue: what to commit. */
-static uint64_t next[MQ_QUEUES_MAX];
-
 static int print(const struct mq_message *m, void *arg)
 {
-	(void)arg;
+	struct mq_consumer *c = arg;
+
 	printf("queue %u offset %llu key %.*s value %.*s\n", m->queue,
 	       (unsigned long long)m->offset, (int)m->key_len,
 	       m->key ? (const char *)m->key : "", (int)m->value_len,
 	       (const char *)m->value);
-	next[m->queue] = m->offset + 1;
-	return 0;
+	/*
+	 * At-least-once: commit what was printed.  Recorded only, the highest
+	 * per queue; the next poll (or the close) issues it.
+	 */
+	return mq_consumer_commit_async(c, m->queue, m->offset + 1);
+}
+
+static int commit_failed;
+
+static void committed(uint32_t queue, uint64_t offset, int error, void *arg)
+{
+	(void)arg;
+	if (!error)
+		return;
+	fprintf(stderr, "consumer: commit of queue %u at %llu: %s\n", queue,
+		(unsigned long long)offset, strerror(-error));
+	commit_failed = 1;
 }
 
 int main(int argc, char **argv)
 {
 	struct mq_consumer *c;
 	long count = argc > 3 ? atol(argv[3]) : -1, got = 0;
-	int q, ret;
+	int ret;
 
 	if (argc < 3 || argc > 4 || count == 0) {
 		fprintf(stderr, "usage: consumer TOPIC GROUP [COUNT]\n");
@@ -44,25 +57,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "consumer: %s: %s\n", argv[1], strerror(-ret));
 		return 1;
 	}
+	mq_consumer_set_commit_cb(c, committed, NULL);
 	while (count < 0 || got < count) {
-		ret = mq_consumer_poll(c, -1, print, NULL);
+		fflush(stdout);
+		ret = mq_consumer_poll(c, -1, print, c);
 		if (ret < 0)
 			break;
 		got += ret;
-		/* At-least-once: commit only what was printed. */
-		fflush(stdout);
-		for (q = 0; q < mq_consumer_queues(c); q++) {
-			if (next[q] && (ret = mq_consumer_commit(c, q, next[q])) < 0)
-				break;
-			next[q] = 0;
-		}
-		if (ret < 0)
-			break;
 	}
+	fflush(stdout);
+	/* Issues the commits the last poll recorded. */
 	mq_consumer_close(c);
 	if (ret < 0) {
 		fprintf(stderr, "consumer: %s: %s\n", argv[1], strerror(-ret));
 		return 1;
 	}
-	return 0;
+	return commit_failed;
 }
