@@ -178,7 +178,7 @@ static long mq_ioc_group_join(struct file *file, void __user *uarg)
 	if (j.size != MQ_GROUP_JOIN_SIZE_VER0 || j.flags & ~MQ_GROUP_F_ALL ||
 	    j.reserved0 || j.reserved[0] || j.reserved[1] ||
 	    j.start >= __MQ_GROUP_START_MAX ||
-	    (j.start != MQ_GROUP_START_OFFSET && j.offset))
+	    (!mq_group_start_takes_offset(j.start) && j.offset))
 		return -EINVAL;
 	if (strnlen(j.name, sizeof(j.name)) == sizeof(j.name) ||
 	    mq_name_problem(j.name))
@@ -216,7 +216,7 @@ static long mq_ioc_group_seek(struct file *file, void __user *uarg)
 	if (sk.size != MQ_GROUP_SEEK_SIZE_VER0 ||
 	    sk.flags & ~MQ_GROUP_SEEK_F_ALL || sk.reserved0 || sk.reserved ||
 	    sk.start >= __MQ_GROUP_START_MAX ||
-	    (sk.start != MQ_GROUP_START_OFFSET && sk.offset))
+	    (!mq_group_start_takes_offset(sk.start) && sk.offset))
 		return -EINVAL;
 	if (READ_ONCE(mf->q->dead))
 		return -ENODEV;

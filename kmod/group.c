@@ -104,7 +104,8 @@ static struct mq_group *mq_group_find(struct mq_queue *q, const char *name)
 
 /*
  * Where a group starting at start (offset off) begins: 0 with *pos set,
- * ERANGE before the oldest retained offset, ENXIO past the next one.
+ * ERANGE before the oldest retained offset (but for a restore: the log
+ * has what the ring lost), ENXIO past the next one.
  */
 static int mq_group_start_at(struct mq_queue *q, u32 start, u64 off, u64 *pos)
 {
@@ -115,10 +116,10 @@ static int mq_group_start_at(struct mq_queue *q, u32 start, u64 off, u64 *pos)
 		*pos = q->first_off;
 	else if (start == MQ_GROUP_START_LATEST)
 		*pos = q->next_off;
-	else if (off < q->first_off)
-		ret = -ERANGE;
 	else if (off > q->next_off)
 		ret = -ENXIO;
+	else if (off < q->first_off && start != MQ_GROUP_START_RESTORE)
+		ret = -ERANGE;
 	else
 		*pos = off;
 	spin_unlock(&q->lock);

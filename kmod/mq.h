@@ -199,12 +199,18 @@ struct mq_group_claim;
 int mq_group_claim(struct mq_file *mf, struct mq_group_claim *c);
 u64 mq_groups_min_committed(struct mq_queue *q, u64 min);
 int mq_group_set(struct mq_queue *q, const char *name, u32 start, u64 off);
+
+/* Whether a start goes with an offset (MQ_A_OFFSET, mq_group_*.offset). */
+static inline bool mq_group_start_takes_offset(u32 start)
+{
+	return start == MQ_GROUP_START_OFFSET || start == MQ_GROUP_START_RESTORE;
+}
 int mq_group_del(struct mq_queue *q, const char *name);
 int mq_groups_walk(struct mq_queue *q, long *pos,
 		   int (*fn)(struct mq_group *g, void *arg), void *arg);
 void mq_groups_free(struct mq_queue *q);
 
-struct mq_queue *mq_queue_create(struct mq_topic *t, u32 id);
+struct mq_queue *mq_queue_create(struct mq_topic *t, u32 id, u64 base);
 void mq_queue_kill(struct mq_queue *q);
 ssize_t mq_queue_append(struct mq_queue *q, struct iov_iter *from, bool nowait);
 ssize_t mq_queue_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
@@ -297,6 +303,7 @@ struct mq_topic_params {
 	u32 policy;
 	u32 acks;
 	u32 ack_timeout_ms;
+	const u64 *offsets;	/* each queue's first offset, or NULL: 0 */
 };
 
 struct netlink_ext_ack;

@@ -15,6 +15,7 @@
 
 #include <linux/log2.h>
 #include <linux/module.h>
+#include <asm/unaligned.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
@@ -55,6 +56,8 @@ static const struct nla_policy mq_policy[MQ_A_MAX + 1] = {
 	[MQ_A_DURABLE_OFFSET]	= { .type = NLA_REJECT },
 	[MQ_A_REPLICATED_OFFSET] = { .type = NLA_REJECT },
 	[MQ_A_PERSISTER]	= { .type = NLA_REJECT },
+	[MQ_A_QUEUE_OFFSETS]	= { .type = NLA_BINARY,
+				    .len = MQ_QUEUES_MAX * sizeof(u64) },
 };
 
 /* GROUP_GET, GROUP_SET, GROUP_DEL: a group is named by topic, queue, name. */
@@ -91,6 +94,7 @@ static const struct nla_policy mq_group_policy[MQ_A_MAX + 1] = {
 	[MQ_A_DURABLE_OFFSET]	= { .type = NLA_REJECT },
 	[MQ_A_REPLICATED_OFFSET] = { .type = NLA_REJECT },
 	[MQ_A_PERSISTER]	= { .type = NLA_REJECT },
+	[MQ_A_QUEUE_OFFSETS]	= { .type = NLA_REJECT },
 };
 
 enum mq_mcgrp {
@@ -144,6 +148,35 @@ static int mq_nl_put_topic(struct sk_buff *skb, const struct mq_topic *t)
 static u32 mq_max_msg_limit(u64 size)
 {
 	return min_t(u64, U32_MAX, (size / 2 - MQ_RECORD_HDR_SIZE) & ~7ULL);
+}
+
+/*
+ * MQ_A_QUEUE_OFFSETS, if given: one u64 per queue, each below
+ * MQ_OFFSET_LIMIT, so that appending can never wrap an offset.
+ */
+static int mq_nl_get_offsets(struct genl_info *info, struct mq_topic_params *p)
+{
+	struct nlattr *attr = info->attrs[MQ_A_QUEUE_OFFSETS];
+	const u64 *off;
+	u32 i;
+
+	if (!attr)
+		return 0;
+	if (nla_len(attr) != p->nqueues * sizeof(u64)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "queue offsets must be one u64 per queue");
+		return -EINVAL;
+	}
+	off = nla_data(attr);
+	for (i = 0; i < p->nqueues; i++) {
+		if (get_unaligned(&off[i]) >= MQ_OFFSET_LIMIT) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "queue offsets must be below 2^63");
+			return -EINVAL;
+		}
+	}
+	p->offsets = off;
+	return 0;
 }
 
 static int mq_nl_topic_new(struct sk_buff *skb, struct genl_info *info)
@@ -218,6 +251,9 @@ static int mq_nl_topic_new(struct sk_buff *skb, struct genl_info *info)
 	ret = mq_nl_get_u32(info, MQ_A_ACK_TIMEOUT_MS, MQ_ACK_TIMEOUT_MS_MIN,
 			    MQ_ACK_TIMEOUT_MS_MAX, &p.ack_timeout_ms,
 			    "ack timeout must be from 1 ms to an hour");
+	if (ret)
+		return ret;
+	ret = mq_nl_get_offsets(info, &p);
 	if (ret)
 		return ret;
 
@@ -553,12 +589,12 @@ static int mq_nl_group_set(struct sk_buff *skb, struct genl_info *info)
 	start = nla_get_u32(attrs[MQ_A_GROUP_START]);
 	if (start >= __MQ_GROUP_START_MAX) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attrs[MQ_A_GROUP_START],
-				    "unknown start: latest, earliest or offset");
+				    "unknown start: latest, earliest, offset or restore");
 		goto out;
 	}
-	if ((start == MQ_GROUP_START_OFFSET) != !!attrs[MQ_A_OFFSET]) {
+	if (mq_group_start_takes_offset(start) != !!attrs[MQ_A_OFFSET]) {
 		NL_SET_ERR_MSG(info->extack,
-			       "an offset goes with start offset, and only with it");
+			       "an offset goes with start offset or restore, and only with them");
 		goto out;
 	}
 	if (attrs[MQ_A_OFFSET])

@@ -924,7 +924,7 @@ static void mq_queue_release(struct device *dev)
 	mq_obj_put(MQ_OBJ_QUEUE);
 }
 
-struct mq_queue *mq_queue_create(struct mq_topic *t, u32 id)
+struct mq_queue *mq_queue_create(struct mq_topic *t, u32 id, u64 base)
 {
 	struct mq_queue *q;
 	int ret, minor, cpu;
@@ -970,6 +970,15 @@ struct mq_queue *mq_queue_create(struct mq_topic *t, u32 id)
 		q->ring.data = NULL;
 		goto err_put;
 	}
+	/*
+	 * A queue the daemon recreates goes on where its log ends: offsets
+	 * never repeat.  Everything below base is in the log, so it counts as
+	 * durable.  Nobody sees the queue yet: no lock, no barrier.
+	 */
+	q->first_off = q->next_off = base;
+	q->persist.durable_off = q->persist.replicated_off = base;
+	q->ring.ctrl->first_off = q->ring.ctrl->next_off = base;
+	q->ring.ctrl->durable_off = q->ring.ctrl->replicated_off = base;
 
 	/* devtmpfs turns each '!' into a directory: /dev/mq/<topic>/<id>. */
 	ret = dev_set_name(&q->dev, "mq!%s!%u", t->name, id);

@@ -13,6 +13,7 @@
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <asm/unaligned.h>
 #include <net/netlink.h>
 
 #include "mq.h"
@@ -148,7 +149,8 @@ int mq_topic_create(const struct mq_topic_params *p,
 		goto err_unlock;
 	}
 	for (i = 0; i < t->nqueues; i++) {
-		t->queues[i] = mq_queue_create(t, i);
+		t->queues[i] = mq_queue_create(t, i, p->offsets ?
+					       get_unaligned(&p->offsets[i]) : 0);
 		if (IS_ERR(t->queues[i])) {
 			ret = PTR_ERR(t->queues[i]);
 			goto err_queues;

@@ -678,18 +678,18 @@ int mq_admin_group_set(struct mq_admin *admin, const char *topic,
 		       uint32_t queue, const char *group, uint32_t start,
 		       uint64_t offset)
 {
+	bool with_offset = start == MQ_GROUP_START_OFFSET ||
+			   start == MQ_GROUP_START_RESTORE;
 	struct nl_msg *msg;
 	int ret;
 
-	if (start >= __MQ_GROUP_START_MAX ||
-	    (start != MQ_GROUP_START_OFFSET && offset))
+	if (start >= __MQ_GROUP_START_MAX || (!with_offset && offset))
 		return -EINVAL;
 	msg = group_request(admin, MQ_CMD_GROUP_SET, topic, queue, group, &ret);
 	if (!msg)
 		return ret;
 	if (nla_put_u32(msg, MQ_A_GROUP_START, start) < 0 ||
-	    (start == MQ_GROUP_START_OFFSET &&
-	     nla_put_u64(msg, MQ_A_OFFSET, offset) < 0)) {
+	    (with_offset && nla_put_u64(msg, MQ_A_OFFSET, offset) < 0)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

@@ -128,8 +128,9 @@ int mq_admin_group_list(struct mq_admin *admin, const char *topic,
 			const char *group, mq_group_cb cb, void *arg);
 /*
  * Sets group @group on queue @queue of @topic to @start (enum
- * mq_group_start; @offset with MQ_GROUP_START_OFFSET, else 0), creating
- * it if needed: reset and restore.  -EBUSY while it has members.
+ * mq_group_start; @offset with MQ_GROUP_START_OFFSET or _RESTORE, else
+ * 0), creating it if needed: reset and restore.  -EBUSY while it has
+ * members.
  */
 int mq_admin_group_set(struct mq_admin *admin, const char *topic,
 		       uint32_t queue, const char *group, uint32_t start,

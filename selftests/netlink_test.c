@@ -1027,6 +1027,82 @@ TEST_F(nl, queue_dump)
 		close(fd[i]);
 }
 
+/* TOPIC_NEW with @n queues starting at @off (@len bytes of them); -errno. */
+static int new_at(struct raw *raw, struct answer *a, const char *name,
+		  uint32_t n, const uint64_t *off, int len)
+{
+	struct nl_msg *msg = raw_msg(raw, MQ_CMD_TOPIC_NEW, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	nla_put_string(msg, MQ_A_TOPIC, name);
+	nla_put_u32(msg, MQ_A_QUEUES, n);
+	nla_put(msg, MQ_A_QUEUE_OFFSETS, len, off);
+	return raw_send(raw, msg, a);
+}
+
+/* A recreated topic's queues go on where their logs end. */
+TEST_F(nl, queue_offsets)
+{
+	const uint64_t off[3] = { 0, 1000, 1ULL << 40 };
+	const uint64_t edge = MQ_OFFSET_LIMIT - 1;
+	const uint64_t too_far[2] = { 5, MQ_OFFSET_LIMIT };
+	struct queues_seen q = { .topic = PREFIX "at" };
+	struct mq_topic_config cfg;
+	char path[64], buf[8];
+	int fd, i;
+
+	/* One u64 per queue, no more, no less, each below 2^63. */
+	new_at(&self->raw, &self->a, PREFIX "at", 3, off, 16);
+	EXPECT_EINVAL_WHY(&self->a, "two offsets for three queues");
+	new_at(&self->raw, &self->a, PREFIX "at", 2, off, 24);
+	EXPECT_EINVAL_WHY(&self->a, "three offsets for two queues");
+	new_at(&self->raw, &self->a, PREFIX "at", 2, too_far, 16);
+	EXPECT_EINVAL_WHY(&self->a, "an offset of 2^63");
+	new_at(&self->raw, &self->a, PREFIX "at", 1, off, 0);
+	EXPECT_EINVAL_WHY(&self->a, "no offset");
+	EXPECT_EQ(-ENOENT, mq_admin_topic_get(self->admin, PREFIX "at", &cfg));
+
+	ASSERT_EQ(0, new_at(&self->raw, &self->a, PREFIX "at", 3, off, 24));
+	ASSERT_EQ(0, mq_admin_queue_list(self->admin, PREFIX "at", see_queue, &q));
+	ASSERT_EQ(3, q.n);
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(off[i], q.st[i].first_offset);
+		EXPECT_EQ(off[i], q.st[i].next_offset);
+		/* Below it is the log's: durable, as the daemon reported. */
+		EXPECT_EQ(off[i], q.st[i].durable_offset);
+		EXPECT_EQ(off[i], q.st[i].replicated_offset);
+	}
+
+	/* The first message of queue 1 is 1000; of queue 2, 2^40. */
+	for (i = 1; i < 3; i++) {
+		snprintf(path, sizeof(path), "/dev/mq/%s/%d", PREFIX "at", i);
+		fd = open(path, O_RDWR);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ((off_t)off[i], lseek(fd, 0, SEEK_CUR));
+		EXPECT_EQ(2, write(fd, "hi", 2));
+		EXPECT_EQ(2, write(fd, "ho", 2));
+		EXPECT_EQ(2, pread(fd, buf, sizeof(buf), off[i]));
+		EXPECT_EQ(0, memcmp(buf, "hi", 2));
+		EXPECT_EQ(2, read(fd, buf, sizeof(buf)));
+		EXPECT_EQ(2, read(fd, buf, sizeof(buf)));
+		EXPECT_EQ(0, memcmp(buf, "ho", 2));
+		EXPECT_EQ((off_t)off[i] + 2, lseek(fd, 0, SEEK_END));
+		/* Nothing below the base: ERANGE, as for records gone. */
+		EXPECT_EQ(-1, lseek(fd, off[i] - 1, SEEK_SET));
+		EXPECT_EQ(ERANGE, errno);
+		close(fd);
+	}
+
+	/* The last offset allowed. */
+	ASSERT_EQ(0, new_at(&self->raw, &self->a, PREFIX "edge", 1, &edge, 8));
+	memset(&q, 0, sizeof(q));
+	q.topic = PREFIX "edge";
+	ASSERT_EQ(0, mq_admin_queue_list(self->admin, PREFIX "edge", see_queue,
+					 &q));
+	EXPECT_EQ(edge, q.st[0].next_offset);
+}
+
 /* ---- permissions ---- */
 
 struct unprivileged {

@@ -655,6 +655,59 @@ TEST_F(grp, admin_set_and_delete)
 }
 
 /* Without CAP_NET_ADMIN: listing works, setting and deleting do not. */
+/* The daemon restores a committed offset the ring no longer holds. */
+TEST_F(grp, restore_below_the_ring)
+{
+	struct mq_group_seek sk = {
+		.size = sizeof(sk), .start = MQ_GROUP_START_RESTORE, .offset = 2,
+	};
+	struct mq_group_state st;
+	struct mq_queue_stats qs;
+	uint64_t first;
+	int r, h;
+
+	topic_setup(_metadata, self, 4096, MQ_FULL_BLOCK);
+	/* Nobody reads: the ring keeps only the newest. */
+	ASSERT_EQ(0, mqt_produce(self->w, 0, 100, MSG_LEN));
+	ASSERT_EQ(0, mqt_queue_stats(self->cfg.name, 0, &qs));
+	first = qs.first_offset;
+	ASSERT_LT(10, first);
+
+	/* An offset is still an offset: ERANGE for a reset, not a restore. */
+	EXPECT_EQ(-ERANGE, mq_admin_group_set(self->admin, self->cfg.name, 0,
+					      "g", MQ_GROUP_START_OFFSET, 5));
+	EXPECT_EQ(-ENXIO, mq_admin_group_set(self->admin, self->cfg.name, 0,
+					     "g", MQ_GROUP_START_RESTORE, 101));
+	EXPECT_EQ(-EINVAL, mq_admin_group_set(self->admin, self->cfg.name, 0,
+					      "g", MQ_GROUP_START_LATEST, 5));
+	ASSERT_EQ(0, mq_admin_group_set(self->admin, self->cfg.name, 0, "g",
+					MQ_GROUP_START_RESTORE, 5));
+	ASSERT_EQ(0, group_state(self->admin, self->cfg.name, 0, "g", &st));
+	EXPECT_EQ(5, st.committed);
+	EXPECT_EQ(5, st.delivered);
+	EXPECT_EQ(95, st.lag);
+
+	/* A member reading the ring goes on from what it holds. */
+	r = member(self->cfg.name, "g", 0);
+	ASSERT_LE(0, r);
+	EXPECT_EQ((long long)first, mqt_read_seq(r, MSG_LEN));
+	EXPECT_EQ(0, mqt_commit(r, first + 1));
+	ASSERT_EQ(0, group_state(self->admin, self->cfg.name, 0, "g", &st));
+	EXPECT_EQ(first + 1, st.committed);
+
+	/* A new group may start so, and a sole member seek so. */
+	h = mqt_open(self->cfg.name, 0, O_RDONLY);
+	ASSERT_LE(0, h);
+	EXPECT_EQ(0, mqt_group_join(h, "h", 0, MQ_GROUP_START_RESTORE, 3));
+	ASSERT_EQ(0, group_state(self->admin, self->cfg.name, 0, "h", &st));
+	EXPECT_EQ(3, st.committed);
+	close(h);
+	EXPECT_EQ(0, ioctl(r, MQ_IOC_GROUP_SEEK, &sk));
+	ASSERT_EQ(0, group_state(self->admin, self->cfg.name, 0, "g", &st));
+	EXPECT_EQ(2, st.committed);
+	close(r);
+}
+
 TEST_F(grp, admin_needs_net_admin)
 {
 	int status;

@@ -113,10 +113,14 @@
  *	(the smaller of MQ_MAX_MSG_SIZE_DEFAULT and the largest the ring
  *	allows), MQ_A_MODE (0600), MQ_A_UID (0), MQ_A_GID (0),
  *	MQ_A_FULL_POLICY (MQ_FULL_BLOCK), MQ_A_ACKS (MQ_ACKS_NONE),
- *	MQ_A_ACK_TIMEOUT_MS (MQ_ACK_TIMEOUT_MS_DEFAULT).  A name in use:
+ *	MQ_A_ACK_TIMEOUT_MS (MQ_ACK_TIMEOUT_MS_DEFAULT), MQ_A_QUEUE_OFFSETS
+ *	(every queue from 0: else a __u64 per queue, below MQ_OFFSET_LIMIT,
+ *	its first offset, as the daemon recreates a topic whose log goes
+ *	on from there).  A name in use:
  *	EEXIST.  A ring size not a power of two in [MQ_RING_SIZE_MIN,
  *	MQ_RING_SIZE_MAX], a max_msg_size whose record would not fit twice
- *	in the ring, acks or an ack timeout out of their ranges: EINVAL.
+ *	in the ring, acks or an ack timeout out of their ranges, offsets
+ *	not one per queue or not below MQ_OFFSET_LIMIT: EINVAL.
  *	Announced to MQ_GENL_MCGRP_EVENTS as MQ_CMD_TOPIC_NEW with the
  *	topic's attributes.
  * MQ_CMD_TOPIC_DEL (needs CAP_NET_ADMIN)
@@ -142,7 +146,8 @@
  *	MQ_A_PENDING, MQ_A_LAG, MQ_A_MEMBERS.
  * MQ_CMD_GROUP_SET (needs CAP_NET_ADMIN)
  *	Move group MQ_A_GROUP on queue MQ_A_QUEUE of MQ_A_TOPIC to
- *	MQ_A_GROUP_START (with MQ_A_OFFSET for MQ_GROUP_START_OFFSET only),
+ *	MQ_A_GROUP_START (with MQ_A_OFFSET for MQ_GROUP_START_OFFSET and
+ *	MQ_GROUP_START_RESTORE only),
  *	creating it if needed: reset and restore.  EBUSY while it has
  *	members; ERANGE/ENXIO for an offset out of the queue.
  * MQ_CMD_GROUP_DEL (needs CAP_NET_ADMIN)
@@ -285,6 +290,7 @@ enum mq_attr {
 	MQ_A_DURABLE_OFFSET,	/* u64, all offsets below it are durable */
 	MQ_A_REPLICATED_OFFSET,	/* u64, and below it replicated */
 	MQ_A_PERSISTER,		/* u32, 1 while a file is the persister */
+	MQ_A_QUEUE_OFFSETS,	/* binary, __u64[queues]: where each starts */
 	__MQ_A_MAX,
 };
 #define MQ_A_MAX		(__MQ_A_MAX - 1)
@@ -298,10 +304,16 @@ enum mq_group_start {
 	MQ_GROUP_START_LATEST,		/* the queue's next offset */
 	MQ_GROUP_START_EARLIEST,	/* the oldest retained offset */
 	MQ_GROUP_START_OFFSET,		/* a given offset, retained or next */
+	MQ_GROUP_START_RESTORE,		/* a given offset up to next, retained
+					 * or not: a committed offset the
+					 * daemon restores, its log has it */
 	__MQ_GROUP_START_MAX,
 };
 
 /* Each message read is acknowledged at once: at-most-once delivery. */
+/* Offsets are below this, as Kafka's are signed 64-bit numbers. */
+#define MQ_OFFSET_LIMIT		(1ULL << 63)
+
 #define MQ_GROUP_F_AUTOCOMMIT	(1U << 0)
 #define MQ_GROUP_F_ALL		(MQ_GROUP_F_AUTOCOMMIT)
 
@@ -311,7 +323,7 @@ struct mq_group_join {
 	char  name[MQ_NAME_MAX];	/* the group, NUL-terminated */
 	__u32 start;		/* enum mq_group_start, if the group is new */
 	__u32 reserved0;	/* must be zero */
-	__u64 offset;		/* with MQ_GROUP_START_OFFSET, else zero */
+	__u64 offset;		/* with MQ_GROUP_START_OFFSET or _RESTORE */
 	__u64 reserved[2];	/* must be zero */
 };
 
@@ -598,7 +610,7 @@ struct mq_group_seek {
 	__u32 flags;		/* MQ_GROUP_SEEK_F_*, none yet */
 	__u32 start;		/* enum mq_group_start */
 	__u32 reserved0;	/* must be zero */
-	__u64 offset;		/* with MQ_GROUP_START_OFFSET, else zero */
+	__u64 offset;		/* with MQ_GROUP_START_OFFSET or _RESTORE */
 	__u64 reserved;		/* must be zero */
 };
 
