@@ -267,7 +267,8 @@ static void mq_publish(struct mq_queue *q, struct mq_record *rec, u32 len,
 	/*
 	 * Everything written into the record happens before its len loses
 	 * MQ_RECORD_LEN_BUSY.  Pairs with the smp_load_acquire() of len in
-	 * mq_copy_out(), mq_read_run() and mq_make_room().
+	 * mq_copy_out() (claims too), mq_read_run() and mq_make_room(), and
+	 * with an mmap consumer's acquire load of len (mmap.rst, (B)).
 	 */
 	smp_store_release(&rec->len, len | flag);
 }

@@ -418,13 +418,13 @@ static int deliver_claim(struct cqueue *q, mq_message_cb cb, void *arg,
 		r = (const void *)(q->data + (q->pos & (q->ring_size - 1)));
 		/*
 		 * (B) A committed record is whole.  Pairs with the
-		 * smp_store_release(&rec->len) in mq_commit().
+		 * smp_store_release(&rec->len) in mq_publish().
 		 */
 		len = __atomic_load_n(&r->len, __ATOMIC_ACQUIRE);
 		roff = LOAD_ONCE(r->offset);
 		klen = LOAD_ONCE(r->key_len);
 		vlen = LOAD_ONCE(r->value_len);
-		/* (C) Nothing read so far means anything before this. */
+		/* (C) The header was read before the producers passed it. */
 		if (overwritten(q))
 			goto gone;
 		/* The claim's records are consecutive, holes included. */

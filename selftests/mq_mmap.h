@@ -198,7 +198,7 @@ static inline int mqm_peek(struct mqm *m, const struct mq_record **recp)
 		rec = (const struct mq_record *)(m->data + (m->pos & m->mask));
 		/*
 		 * (B) A committed record is whole.  Pairs with the
-		 * smp_store_release(&rec->len) in mq_commit().
+		 * smp_store_release(&rec->len) in mq_publish().
 		 */
 		len = __atomic_load_n(&rec->len, __ATOMIC_ACQUIRE);
 		roff = MQM_READ_ONCE(rec->offset);

@@ -282,7 +282,7 @@ static ssize_t mmap_recv(struct chan *ch, void *buf, size_t size)
 		rec = rec_at(m, m->pos);
 		/*
 		 * (B) A record seen committed is seen whole.  Pairs with the
-		 * smp_store_release(&rec->len) in mq_commit().
+		 * smp_store_release(&rec->len) in mq_publish().
 		 */
 		len = __atomic_load_n(&rec->len, __ATOMIC_ACQUIRE);
 		roff = __atomic_load_n(&rec->offset, __ATOMIC_RELAXED);
