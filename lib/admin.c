@@ -383,23 +383,42 @@ static int put_config(struct nl_msg *msg, const struct mq_topic_config *cfg)
 	return 0;
 }
 
-int mq_admin_topic_add(struct mq_admin *admin,
-		       const struct mq_topic_config *cfg)
+int mq_admin_topic_add_at(struct mq_admin *admin,
+			  const struct mq_topic_config *cfg,
+			  const uint64_t *offsets, uint32_t count)
 {
+	uint32_t queues, i;
 	struct nl_msg *msg;
 	int ret;
 
-	if (cfg->set & ~MQ_TOPIC_SET_ALL)
+	if (!cfg || cfg->set & ~MQ_TOPIC_SET_ALL || (!offsets && count))
 		return -EINVAL;
+	/* Offsets go one per queue, all of them: the kernel's rule too. */
+	queues = cfg->set & MQ_TOPIC_SET_QUEUES ? cfg->queues : 1;
+	if (offsets && count != queues)
+		return -EINVAL;
+	for (i = 0; i < count; i++)
+		if (offsets[i] >= MQ_OFFSET_LIMIT)
+			return -EINVAL;
 	msg = request_new(admin, MQ_CMD_TOPIC_NEW, 0);
 	if (!msg)
 		return -ENOMEM;
 	ret = put_config(msg, cfg);
+	if (!ret && offsets &&
+	    nla_put(msg, MQ_A_QUEUE_OFFSETS, count * sizeof(*offsets),
+		    offsets) < 0)
+		ret = -EMSGSIZE;
 	if (ret) {
 		nlmsg_free(msg);
 		return ret;
 	}
 	return transact(admin, msg, NULL, NULL);
+}
+
+int mq_admin_topic_add(struct mq_admin *admin,
+		       const struct mq_topic_config *cfg)
+{
+	return mq_admin_topic_add_at(admin, cfg, NULL, 0);
 }
 
 int mq_admin_topic_del(struct mq_admin *admin, const char *name)

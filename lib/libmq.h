@@ -104,6 +104,16 @@ void mq_admin_close(struct mq_admin *admin);
 const char *mq_admin_error(const struct mq_admin *admin);
 
 int mq_admin_topic_add(struct mq_admin *admin, const struct mq_topic_config *cfg);
+/*
+ * mq_admin_topic_add() with queue i starting at offset @offsets[i]
+ * instead of 0, as mqd recreates a topic whose logs go on from there:
+ * @count is the topic's number of queues (1 when @cfg sets none), each
+ * offset below MQ_OFFSET_LIMIT; else -EINVAL.  NULL and 0: from 0.
+ * LIBMQ_5.
+ */
+int mq_admin_topic_add_at(struct mq_admin *admin,
+			  const struct mq_topic_config *cfg,
+			  const uint64_t *offsets, uint32_t count);
 int mq_admin_topic_del(struct mq_admin *admin, const char *name);
 /* Fills @cfg (with every field set) from the kernel; -ENOENT if no such topic. */
 int mq_admin_topic_get(struct mq_admin *admin, const char *name,

@@ -66,6 +66,34 @@ static void nop_commit(uint32_t queue, uint64_t offset, int error, void *arg)
 }
 
 /*
+ * mq_admin_topic_add_at() checks its offsets before it builds a request:
+ * no admin handle is needed to see them refused.
+ */
+static void admin_args(void)
+{
+	const uint64_t off[3] = { 1, 2, MQ_OFFSET_LIMIT };
+	struct mq_topic_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	strcpy(cfg.name, "t");
+	check(mq_admin_topic_add_at(NULL, NULL, off, 1) == -EINVAL,
+	      "topic_add_at: NULL config");
+	check(mq_admin_topic_add_at(NULL, &cfg, NULL, 1) == -EINVAL,
+	      "topic_add_at: a count without offsets");
+	check(mq_admin_topic_add_at(NULL, &cfg, off, 2) == -EINVAL,
+	      "topic_add_at: two offsets for the default one queue");
+	cfg.set = MQ_TOPIC_SET_QUEUES;
+	cfg.queues = 2;
+	check(mq_admin_topic_add_at(NULL, &cfg, off, 3) == -EINVAL,
+	      "topic_add_at: three offsets for two queues");
+	check(mq_admin_topic_add_at(NULL, &cfg, off, 1) == -EINVAL,
+	      "topic_add_at: one offset for two queues");
+	cfg.queues = 3;
+	check(mq_admin_topic_add_at(NULL, &cfg, off, 3) == -EINVAL,
+	      "topic_add_at: an offset of 2^63");
+}
+
+/*
  * LIBMQ_5's argument checks, all made before the library asks the kernel
  * anything: NULL handles, bad flags, subsets and starts get -EINVAL, and
  * a failed open leaves its handle NULL.
@@ -113,6 +141,7 @@ static void client_args(void)
 	      "seek: NULL consumer");
 	check(mq_consumer_commit(NULL, 0, 0) == -EINVAL,
 	      "commit: NULL consumer");
+	admin_args();
 }
 
 int main(void)

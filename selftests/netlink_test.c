@@ -1094,8 +1094,9 @@ TEST_F(nl, queue_offsets)
 		close(fd);
 	}
 
-	/* The last offset allowed. */
-	ASSERT_EQ(0, new_at(&self->raw, &self->a, PREFIX "edge", 1, &edge, 8));
+	/* The last offset allowed, through libmq. */
+	config(&cfg, PREFIX "edge");
+	ASSERT_EQ(0, mq_admin_topic_add_at(self->admin, &cfg, &edge, 1));
 	memset(&q, 0, sizeof(q));
 	q.topic = PREFIX "edge";
 	ASSERT_EQ(0, mq_admin_queue_list(self->admin, PREFIX "edge", see_queue,
