@@ -32,7 +32,7 @@ static int mq_control_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static long mq_control_version(struct mq_version __user *uarg)
+long mq_control_version(struct mq_version __user *uarg)
 {
 	struct mq_version v;
 

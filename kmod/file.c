@@ -278,6 +278,9 @@ static long mq_file_ioctl(struct file *file, unsigned int cmd,
 	struct mq_file *mf = file->private_data;
 
 	switch (cmd) {
+	case MQ_IOC_VERSION:
+		/* The control device is root's; a queue's users ask here. */
+		return mq_control_version((void __user *)arg);
 	case MQ_IOC_GROUP_JOIN:
 		return mq_ioc_group_join(file, (void __user *)arg);
 	case MQ_IOC_COMMIT:

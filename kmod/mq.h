@@ -336,6 +336,8 @@ void mq_netlink_group_event(struct mq_group *g, u8 cmd);
 
 /* control.c: /dev/mq/control */
 int mq_control_init(void);
+struct mq_version;
+long mq_control_version(struct mq_version __user *uarg);
 void mq_control_exit(void);
 
 /*

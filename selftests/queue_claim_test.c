@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mq_util.h"
@@ -526,6 +527,65 @@ TEST_F(clm, write_only_record_file_position_is_its_last_offset)
 	EXPECT_EQ(0, mqt_produce(self->w, 14, 1, MSG_LEN));
 	EXPECT_EQ(5, mqt_pos(self->w));
 	EXPECT_EQ(15, mqt_next(self->w));
+}
+
+/* ---- MQ_IOC_VERSION on a queue's file ---- */
+
+static int version(int fd, struct mq_version *v, uint32_t size)
+{
+	memset(v, 0, sizeof(*v));
+	v->size = size;
+	return ioctl(fd, MQ_IOC_VERSION, v) ? -errno : 0;
+}
+
+/* Whoever may open a queue learns the features, not only root. */
+TEST_F(clm, queue_files_answer_version)
+{
+	struct mq_version v;
+	pid_t pid;
+	int status;
+
+	mqt_topic_init(&self->cfg, "clm");
+	mqt_set_owner(&self->cfg, 0666, 0, 0);
+	ASSERT_EQ(0, mqt_topic_add(&self->cfg));
+	self->made = true;
+	self->w = mqt_open(self->cfg.name, 0, O_WRONLY);
+	ASSERT_LE(0, self->w);
+
+	ASSERT_EQ(0, version(self->w, &v, sizeof(v)));
+	EXPECT_EQ(MQ_ABI_VERSION, v.abi);
+	EXPECT_EQ(MQ_FEAT_ALL, v.features);
+	EXPECT_EQ(MQ_FEAT_CLIENT, v.features & MQ_FEAT_CLIENT);
+	EXPECT_EQ(-EINVAL, version(self->w, &v, sizeof(v) + 8));
+	v.size = sizeof(v);
+	v.abi = 1;
+	EXPECT_EQ(-1, ioctl(self->w, MQ_IOC_VERSION, &v));
+	EXPECT_EQ(EINVAL, errno);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char path[96];
+		int fd;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		/* The control device stays root's... */
+		fd = open("/dev/mq/control", O_RDONLY);
+		if (fd >= 0 || errno != EACCES)
+			_exit(11);
+		/* ...and the queue answers instead. */
+		mqt_queue_path(path, sizeof(path), self->cfg.name, 0);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			_exit(12);
+		if (version(fd, &v, sizeof(v)) || v.features != MQ_FEAT_ALL)
+			_exit(13);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 TEST_HARNESS_MAIN

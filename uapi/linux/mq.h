@@ -98,7 +98,8 @@
  *	field to zero.  The kernel fills @abi with MQ_ABI_VERSION and
  *	@features with the MQ_FEAT_* bits it supports.  A @size the kernel
  *	does not know, or any other field not zero on entry, fails with
- *	EINVAL and nothing is written back.
+ *	EINVAL and nothing is written back.  Every queue's file answers it
+ *	too, for programs that may not open the control device.
  *
  * Generic netlink family "mq"
  * ---------------------------
