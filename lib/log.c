@@ -1043,7 +1043,7 @@ struct mq_log_reader {
 	/* The segment last read. */
 	bool open;
 	uint64_t base;
-	int ifd;
+	int ifd, tfd;
 	struct cursor c;
 };
 
@@ -1055,7 +1055,7 @@ int mq_log_reader_open(struct mq_log_reader **rp, const char *dir)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	r->c.fd = r->ifd = -1;
+	r->c.fd = r->ifd = r->tfd = -1;
 	r->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (r->dirfd < 0) {
 		int ret = -errno;
@@ -1073,7 +1073,9 @@ static void reader_drop(struct mq_log_reader *r)
 		close(r->c.fd);
 	if (r->ifd >= 0)
 		close(r->ifd);
-	r->c.fd = r->ifd = -1;
+	if (r->tfd >= 0)
+		close(r->tfd);
+	r->c.fd = r->ifd = r->tfd = -1;
 	r->c.len = 0;
 	r->open = false;
 }
@@ -1119,6 +1121,8 @@ static int reader_seg(struct mq_log_reader *r, uint64_t base)
 			return -errno;
 		seg_name(name, base, ".index");
 		r->ifd = openat(r->dirfd, name, O_RDONLY | O_CLOEXEC);
+		seg_name(name, base, ".timeindex");
+		r->tfd = openat(r->dirfd, name, O_RDONLY | O_CLOEXEC);
 		r->base = base;
 		r->open = true;
 	}
@@ -1296,6 +1300,94 @@ int mq_log_reader_next_offset(struct mq_log_reader *r, uint64_t *offset)
 		break;
 	}
 	return 0;
+}
+
+/* The time entry @i of the open segment: 0, or -1 when unreadable. */
+static int reader_time_entry(struct mq_log_reader *r, uint64_t i,
+			     uint64_t *ts, uint64_t *offset)
+{
+	unsigned char e[MQ_LOG_TIMEINDEX_ENTRY];
+	uint32_t rel;
+
+	if (pread_full(r->tfd, e, sizeof(e), i * sizeof(e)) != sizeof(e))
+		return -1;
+	memcpy(ts, e, 8);
+	memcpy(&rel, e + 8, 4);
+	*ts = le64toh(*ts);
+	*offset = r->base + le32toh(rel);
+	return 0;
+}
+
+/*
+ * The first record of the open segment stamped @ts or later: 1 with its
+ * offset, 0 when there is none.  Every record up to a time entry's is no
+ * newer than the entry's timestamp, so the search starts past the last
+ * entry older than @ts; and the last entry of a closed segment is its
+ * newest timestamp, so a closed segment older than @ts is not read.
+ */
+static int reader_time(struct mq_log_reader *r, uint64_t ts, bool closed,
+		       uint64_t *offset)
+{
+	uint64_t lo = 0, hi = 0, start = r->base, ets, eoff, pos;
+	const unsigned char *p;
+	struct mq_record rec;
+	struct stat st;
+	int ret;
+
+	if (r->tfd >= 0 && !fstat(r->tfd, &st))
+		hi = st.st_size / MQ_LOG_TIMEINDEX_ENTRY;
+	if (closed && hi && !reader_time_entry(r, hi - 1, &ets, &eoff) && ets < ts)
+		return 0;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (reader_time_entry(r, mid, &ets, &eoff))
+			break;
+		if (ets < ts) {
+			start = eoff + 1;
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	pos = reader_seek(r, start);
+	for (;;) {
+		ret = cur_record(&r->c, pos, false, &p);
+		if (ret == -ENODATA || ret == SHORT)
+			return 0;
+		if (ret)
+			return ret;
+		rec_hdr(p, &rec);
+		if (rec.offset >= start && rec.timestamp >= ts) {
+			if (!rec_crc_ok(p))
+				return -EBADMSG;
+			*offset = rec.offset;
+			return 1;
+		}
+		pos += MQ_RECORD_ALIGN(rec.len);
+	}
+}
+
+int mq_log_reader_offset_for_time(struct mq_log_reader *r, uint64_t ts,
+				  uint64_t *offset)
+{
+	int i, ret;
+
+	ret = reader_list(r);
+	if (ret)
+		return ret;
+	for (i = 0; i < r->nr; i++) {
+		ret = reader_seg(r, r->bases[i]);
+		if (ret == -ENOENT)
+			continue;	/* retention deleted it since the listing */
+		if (ret)
+			return ret;
+		ret = reader_time(r, ts, i < r->nr - 1, offset);
+		if (ret)
+			return ret < 0 ? ret : 0;
+	}
+	ret = mq_log_reader_next_offset(r, offset);
+	return ret ? ret : -ENOENT;
 }
 
 /* ---- the data directory's format ---------------------------------------- */

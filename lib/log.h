@@ -130,6 +130,13 @@ ssize_t mq_log_read(struct mq_log_reader *r, uint64_t offset, void *buf,
 		    size_t len);
 int mq_log_reader_first_offset(struct mq_log_reader *r, uint64_t *offset);
 int mq_log_reader_next_offset(struct mq_log_reader *r, uint64_t *offset);
+/*
+ * The offset of the first record, in offset order, stamped @ts or later,
+ * found through the time indexes: 0, or -ENOENT when every record is
+ * older (*offset is then the next offset).
+ */
+int mq_log_reader_offset_for_time(struct mq_log_reader *r, uint64_t ts,
+				  uint64_t *offset);
 
 /*
  * Checks <datadir>/format, or with @create makes it (and datadir) when

@@ -3,9 +3,10 @@
  * log_test: the commit log (log.c) on the host, each case in a folder of
  * its own under $TMPDIR (or the current folder when TMPDIR is unset):
  * round trips with keys and holes, rolling by size and by age, retention
- * under a reader, recovery of a torn tail and of a flipped byte, indexes
- * rebuilt byte for byte, a write that fails half way (RLIMIT_FSIZE), the
- * segment header's and the data directory's versions.  Prints KTAP.
+ * under a reader, a reader racing a writer, recovery of a torn tail and
+ * of a flipped byte, indexes rebuilt byte for byte, lookups by time, a
+ * write that fails half way (RLIMIT_FSIZE), the segment header's and the
+ * data directory's versions.  Prints KTAP.
  *
  * Every record here has a 48-byte value and no key unless a case says so:
  * 64 + 48 = 112 bytes, 112 aligned, so positions are easy to count.
@@ -688,6 +689,63 @@ TEST_F(log, index_rebuild)
 		ASSERT_EQ(wl[0], il[0]);
 		EXPECT_EQ(0, memcmp(want[0], idx[0], wl[0]));
 	}
+}
+
+/* Record i's timestamp in time_lookup: a clock set back every 7th. */
+static uint64_t ts_of(uint64_t i)
+{
+	return i % 7 ? 1000 + i : 500;
+}
+
+/*
+ * Looking an offset up by time, through the time indexes and without
+ * them, finds what a walk through every record finds: the first record,
+ * in offset order, stamped at or after the time.
+ */
+TEST_F(log, time_lookup)
+{
+	struct mq_log_config cfg = { .segment_bytes = HDR + 30 * REC, .index_interval = 256 };
+	uint64_t i, t, off;
+	int pass;
+
+	ASSERT_EQ(0, mq_log_open(&self->log, self->dir, MQ_LOG_CREATE, &cfg));
+	for (i = 0; i < 45; i++)
+		ASSERT_EQ(0, put(self->log, 3 * i, ts_of(i), 0));
+	EXPECT_EQ(2, mq_log_segments(self->log));
+	ASSERT_EQ(0, mq_log_reader_open(&self->r, self->dir));
+	for (pass = 0; pass < 2; pass++) {
+		for (t = 0; t <= 1050; t++) {
+			int ret = mq_log_reader_offset_for_time(self->r, t, &off);
+
+			for (i = 0; i < 45 && ts_of(i) < t; i++)
+				;
+			if (i == 45) {
+				ASSERT_EQ(-ENOENT, ret);
+				ASSERT_EQ(133, off);
+			} else {
+				ASSERT_EQ(0, ret);
+				ASSERT_EQ(3 * i, off) TH_LOG("at %llu, pass %d",
+							     (unsigned long long)t, pass);
+			}
+		}
+		if (pass)
+			break;
+		/* Again with no index at all: every record walked. */
+		ASSERT_EQ(0, unlink(path(self->dir, 0, ".timeindex")));
+		ASSERT_EQ(0, unlink(path(self->dir, 0, ".index")));
+		ASSERT_EQ(0, unlink(path(self->dir, 90, ".timeindex")));
+		ASSERT_EQ(0, unlink(path(self->dir, 90, ".index")));
+		mq_log_reader_close(self->r);
+		ASSERT_EQ(0, mq_log_reader_open(&self->r, self->dir));
+	}
+	/* Spot checks of the walk above. */
+	EXPECT_EQ(0, mq_log_reader_offset_for_time(self->r, 1028, &off));
+	EXPECT_EQ(87, off);	/* record 28 was stamped 500: record 29 */
+	EXPECT_EQ(0, mq_log_reader_offset_for_time(self->r, 1030, &off));
+	EXPECT_EQ(90, off);	/* record 30, first of segment 90 */
+	EXPECT_EQ(0, mq_log_reader_offset_for_time(self->r, 501, &off));
+	EXPECT_EQ(3, off);
+	EXPECT_EQ(-ENOENT, mq_log_reader_offset_for_time(self->r, 1045, &off));
 }
 
 /*
