@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -703,6 +704,11 @@ int mq_log_open(struct mq_log **logp, const char *dir, unsigned int flags,
 	log->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (log->dirfd < 0) {
 		ret = -errno;
+		goto err;
+	}
+	/* Two writers would cut each other's records as torn tails. */
+	if (flock(log->dirfd, LOCK_EX | LOCK_NB)) {
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		goto err;
 	}
 	nr = list_bases(log->dirfd, &bases, &strays);

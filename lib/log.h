@@ -75,7 +75,8 @@ struct mq_log;
  * (Documentation/log.rst, "Recovery"): a torn tail of the newest segment
  * is cut, a corrupt closed segment renamed <base>.log.corrupt, bad or
  * missing indexes rebuilt; mq_log_recovery() says what was done.  @cfg may
- * be NULL for the defaults.  -EPROTO: a segment of another format version.
+ * be NULL for the defaults.  -EPROTO: a segment of another format version;
+ * -EBUSY: another writer has the log open (an flock(2) on @dir).
  */
 int mq_log_open(struct mq_log **logp, const char *dir, unsigned int flags,
 		const struct mq_log_config *cfg);

@@ -448,6 +448,13 @@ TEST_F(log, reopen)
 	EXPECT_EQ(3, mq_log_segments(self->log));
 	EXPECT_EQ(-EINVAL, put(self->log, 12, 0, 0));
 	ASSERT_EQ(0, put(self->log, 13, 0, 0));
+	/* One writer at a time. */
+	{
+		struct mq_log *two = (void *)1;
+
+		EXPECT_EQ(-EBUSY, mq_log_open(&two, self->dir, 0, &cfg));
+		EXPECT_EQ(NULL, two);
+	}
 	EXPECT_EQ(HDR + 2 * REC, fsize(path(self->dir, 12, ".log")));
 	/* Without MQ_LOG_CREATE, a missing log is an error. */
 	mq_log_close(self->log);
