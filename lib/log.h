@@ -5,7 +5,8 @@
  * index and a time index.  mqd writes it; libmq reads it to serve offsets
  * the ring no longer holds.  The on-disk format is ABI and is described in
  * Documentation/log.rst; this header is internal to libmq (not in
- * libmq.map): mqd links libmq.a.
+ * libmq.map): mqd links libmq.a.  log_format.c holds the format, log.c
+ * the writer, log_reader.c the reader.
  *
  * Every call returns 0 (or a count) or a negative errno.  Times are
  * CLOCK_REALTIME nanoseconds, as in a record's timestamp, and are passed
