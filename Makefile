@@ -7,7 +7,8 @@
 #   make KDIR=/lib/modules/$(uname -r)/build
 #                        the module for the kernel this host runs
 #   make check | demo    the README's two commands (tools/check, tools/demo)
-#   make unit            libmq's host unit test (lib/unit_test), no guest
+#   make unit            libmq's host tests (lib/unit_test, lib/log_test),
+#                        no guest
 #   make install         libmq: headers, libraries, libmq.pc, man pages
 #                        (DESTDIR and PREFIX as usual; lib/Makefile)
 #
