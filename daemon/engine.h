@@ -41,13 +41,15 @@ struct mqd_queue {
 	/* The mapped ring (Documentation/mmap.rst). */
 	void *ctrl, *data;
 	size_t ctrl_size, data_size;
-	const uint64_t *head, *tail;
+	const uint64_t *head, *tail, *first_off, *next_off, *durable_off;
 	uint64_t ring_size;
 
 	uint64_t pos;			/* ring position of the next record to persist */
 	uint64_t off;			/* the log's next offset */
-	uint64_t span_len;		/* the write in flight */
-	uint64_t span_next;		/* the offset after its last record */
+	const void *span_ptr;		/* the write in flight: its records, */
+	uint64_t span_len;		/* their bytes, */
+	uint64_t span_end;		/* the ring position after them */
+	uint64_t span_next;		/* and the offset after the last */
 	uint64_t written;		/* offsets below are in the log */
 	uint64_t synced;		/* offsets below are fdatasync'ed */
 	uint64_t sync_target;		/* what the sync in flight covers */
@@ -55,6 +57,7 @@ struct mqd_queue {
 	uint64_t unsynced_bytes;	/* written since the last sync */
 	uint64_t last_sync_ns;		/* CLOCK_MONOTONIC of the last sync */
 	bool dead;			/* the topic went, or the log failed */
+	bool stalled;			/* a write failed: retried at the tick */
 
 	struct mqd_op poll_op, write_op, sync_op;
 };
@@ -89,9 +92,12 @@ uint64_t mqd_now_monotonic(void);
 struct mqd_topic *mqd_topic_find(struct mqd *mqd, const char *name);
 int mqd_topic_start(struct mqd *mqd, const struct mq_topic_config *cfg);
 void mqd_topic_gone(struct mqd *mqd, const char *name);
+void mqd_resync(struct mqd *mqd);
 
 /* queue.c */
 int mqd_queue_start(struct mqd *mqd, struct mqd_queue *q);
+void mqd_queue_pump(struct mqd *mqd, struct mqd_queue *q);
+void mqd_queue_finish(struct mqd_queue *q);
 void mqd_queue_complete(struct mqd *mqd, struct mqd_op *op, int res);
 void mqd_queue_tick(struct mqd *mqd, struct mqd_queue *q);
 void mqd_queue_stop(struct mqd *mqd, struct mqd_queue *q);
@@ -102,6 +108,7 @@ int mqd_store_queue_dir(const struct mqd_config *cfg, const char *topic,
 			uint32_t queue, char *buf, size_t size);
 int mqd_store_topic_save(const struct mqd_config *cfg,
 			 const struct mq_topic_config *topic);
+int mqd_store_topic_remove(const struct mqd_config *cfg, const char *topic);
 typedef int (*mqd_store_topic_cb)(const struct mq_topic_config *cfg,
 				  void *arg);
 int mqd_store_topic_walk(const struct mqd_config *cfg, mqd_store_topic_cb cb,
