@@ -453,6 +453,46 @@ TEST_F(cfg, missing_file)
 	ASSERT_STREQ(want, self->err);
 }
 
+/*
+ * mqd.conf.example, its settings uncommented, says what the defaults are:
+ * the example and the code agree.
+ */
+TEST_F(cfg, example)
+{
+	char line[512], *p;
+	FILE *in, *out;
+
+	in = fopen(MQD_SRCDIR "/mqd.conf.example", "r");
+	ASSERT_NE(NULL, in);
+	out = fopen(self->conf, "w");
+	ASSERT_NE(NULL, out);
+	while (fgets(line, sizeof(line), in)) {
+		p = line;
+		if (!strncmp(p, "# ", 2) && (p[2] == '[' ||
+		    (p[2] >= 'a' && p[2] <= 'z' && strstr(p, " = "))))
+			p += 2;
+		fputs(p, out);
+	}
+	fclose(in);
+	ASSERT_EQ(0, fclose(out));
+
+	ASSERT_EQ(MQD_PARSE_RUN, parse(self, "-c", self->conf, NULL));
+	ASSERT_STREQ("/var/lib/mq", self->s.cfg.data_dir);
+	ASSERT_STREQ("/run/mq/ready", self->s.cfg.ready_file);
+	ASSERT_EQ(MQD_INFO, self->s.level);
+	ASSERT_EQ(MQD_FLUSH_ASYNC, self->s.cfg.defaults.flush);
+	ASSERT_EQ(MQD_FLUSH_MS_DEFAULT, self->s.cfg.defaults.flush_ms);
+	ASSERT_EQ(MQD_FLUSH_BYTES_DEFAULT, self->s.cfg.defaults.flush_bytes);
+	ASSERT_EQ(MQD_SEGMENT_BYTES_DEFAULT, self->s.cfg.defaults.segment_bytes);
+	ASSERT_EQ(MQD_SEGMENT_MS_DEFAULT, self->s.cfg.defaults.segment_ms);
+	ASSERT_EQ(MQD_RETENTION_BYTES_DEFAULT, self->s.cfg.defaults.retention_bytes);
+	ASSERT_EQ(MQD_RETENTION_MS_DEFAULT, self->s.cfg.defaults.retention_ms);
+	ASSERT_EQ(2, self->s.cfg.noverrides);
+	ASSERT_EQ(MQD_FLUSH_SYNC, mqd_policy(&self->s.cfg, "payments")->flush);
+	ASSERT_EQ(30 * DAY, mqd_policy(&self->s.cfg, "payments")->retention_ms);
+	ASSERT_EQ(50ULL << 30, mqd_policy(&self->s.cfg, "clicks")->retention_bytes);
+}
+
 /* A new folder is stamped and locked; the lock file names its holder. */
 TEST_F(cfg, datadir_new)
 {
