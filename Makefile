@@ -7,8 +7,8 @@
 #   make KDIR=/lib/modules/$(uname -r)/build
 #                        the module for the kernel this host runs
 #   make check | demo    the README's two commands (tools/check, tools/demo)
-#   make unit            libmq's host tests (lib/unit_test, lib/log_test),
-#                        no guest
+#   make unit            the host tests (lib/unit_test, lib/log_test,
+#                        daemon/config_test), no guest
 #   make install         libmq: headers, libraries, libmq.pc, man pages
 #                        (DESTDIR and PREFIX as usual; lib/Makefile)
 #
@@ -48,6 +48,7 @@ check:
 
 unit:
 	$(MAKE) -C lib test
+	$(MAKE) -C daemon test
 
 demo:
 	tools/demo
