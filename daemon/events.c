@@ -22,6 +22,8 @@ struct mqd_events {
 	int family;
 };
 
+static int on_msg(struct nl_msg *msg, void *arg);
+
 int mqd_events_open(struct mqd *mqd)
 {
 	struct mqd_events *ev = calloc(1, sizeof(*ev));
@@ -44,7 +46,9 @@ int mqd_events_open(struct mqd *mqd)
 	grp = genl_ctrl_resolve_grp(ev->sk, MQ_GENL_NAME, MQ_GENL_MCGRP_OFFSETS);
 	if (grp < 0 || nl_socket_add_membership(ev->sk, grp) < 0)
 		goto err;
+	/* Events carry no sequence numbers of ours. */
 	nl_socket_disable_seq_check(ev->sk);
+	nl_socket_modify_cb(ev->sk, NL_CB_VALID, NL_CB_CUSTOM, on_msg, mqd);
 	if (nl_socket_set_nonblocking(ev->sk) < 0)
 		goto err;
 	mqd->events = ev;
@@ -149,14 +153,10 @@ static int on_msg(struct nl_msg *msg, void *arg)
 /* The socket is readable: every event queued on it, then back to the loop. */
 void mqd_events_read(struct mqd *mqd)
 {
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 	int ret;
 
-	if (!cb)
-		return;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_msg, mqd);
 	for (;;) {
-		ret = nl_recvmsgs(mqd->events->sk, cb);
+		ret = nl_recvmsgs_default(mqd->events->sk);
 		if (ret >= 0)
 			continue;
 		if (ret == -NLE_AGAIN)
@@ -170,5 +170,4 @@ void mqd_events_read(struct mqd *mqd)
 		mqd_warn("netlink events: %s", nl_geterror(ret));
 		break;
 	}
-	nl_cb_put(cb);
 }
