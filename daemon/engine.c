@@ -461,6 +461,9 @@ int mqd_run(const struct mqd_config *cfg)
 	if (mqd.sigfd < 0)
 		return -errno;
 
+	/* A crashed mqd's: nobody may take it for this one's readiness. */
+	if (cfg->ready_file)
+		unlink(cfg->ready_file);
 	ret = mq_admin_open(&mqd.admin);
 	if (ret) {
 		mqd_err("the mq module: %s", ret == -ENOENT ?
