@@ -132,6 +132,9 @@ ssize_t mq_log_read(struct mq_log_reader *r, uint64_t offset, void *buf,
 		    size_t len);
 int mq_log_reader_first_offset(struct mq_log_reader *r, uint64_t *offset);
 int mq_log_reader_next_offset(struct mq_log_reader *r, uint64_t *offset);
+/* How many segments the log has, and their .log files' bytes, headers in. */
+int mq_log_reader_stat(struct mq_log_reader *r, unsigned int *segments,
+		       uint64_t *bytes);
 /*
  * The offset of the first record, in offset order, stamped @ts or later,
  * found through the time indexes: 0, or -ENOENT when every record is

@@ -368,3 +368,26 @@ int mq_log_reader_offset_for_time(struct mq_log_reader *r, uint64_t ts,
 	return ret ? ret : -ENOENT;
 }
 
+
+int mq_log_reader_stat(struct mq_log_reader *r, unsigned int *segments,
+		       uint64_t *bytes)
+{
+	char name[NAME_LEN];
+	struct stat st;
+	int i, ret;
+
+	ret = reader_list(r);
+	if (ret)
+		return ret;
+	*segments = 0;
+	*bytes = 0;
+	for (i = 0; i < r->nr; i++) {
+		mq__log_seg_name(name, r->bases[i], ".log");
+		/* Retention may delete one between the listing and here. */
+		if (fstatat(r->dirfd, name, &st, 0))
+			continue;
+		++*segments;
+		*bytes += st.st_size;
+	}
+	return 0;
+}

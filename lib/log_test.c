@@ -270,6 +270,16 @@ TEST_F(log, roll_by_size)
 		EXPECT_EQ(5, mq_log_segments(self->log));
 		EXPECT_EQ(HDR + 5 * REC, fsize(path(self->dir, 10, ".log")));
 	}
+
+	/* What mqctl shows of a log: segments and their bytes. */
+	{
+		unsigned int segs;
+		uint64_t bytes;
+
+		ASSERT_EQ(0, mq_log_reader_stat(self->r, &segs, &bytes));
+		EXPECT_EQ(5, segs);
+		EXPECT_EQ(5 * HDR + 15 * REC, bytes);
+	}
 }
 
 /* Rolls by age, on the caller's clock: no sleeping. */

@@ -549,10 +549,17 @@ print(sorted((g["group"], g["queues"], g["members"], g["lag"]) for g in json.loa
 	ktap_check completion_topics "mqctl consume $P<TAB>: '$got'" test "$got" = "$a $j $k $s"
 	# queue show: its options after a dash, a topic until one is given.
 	got=$(comp mqctl queue show -)
-	ktap_check completion_rate "mqctl queue show -<TAB>: '$got'" test "$got" = "--rate --interval"
+	ktap_check completion_rate "mqctl queue show -<TAB>: '$got'" \
+		test "$got" = "--rate --interval --data-dir"
 	got=$(comp mqctl queue show --rate --)
 	ktap_check completion_rate_given "mqctl queue show --rate --<TAB>: '$got'" \
-		test "$got" = "--interval"
+		test "$got" = "--interval --data-dir"
+	got=$(comp mqctl queue show --data-dir /sy)
+	ktap_check completion_data_dir "mqctl queue show --data-dir /sy<TAB>: '$got'" \
+		test "$got" = "/sys"
+	got=$(comp mqctl queue show --data-dir /sys "${P}" | tr ' ' '\n' | sort | xargs)
+	ktap_check completion_data_dir_topics "mqctl queue show --data-dir /sys $P<TAB>: '$got'" \
+		test "$got" = "$a $j $k $s"
 	got=$(comp mqctl queue show --rate --interval "")
 	ktap_check completion_interval_value "mqctl queue show --rate --interval <TAB>: '$got'" \
 		test -z "$got"

@@ -128,6 +128,10 @@ cases() {
 	usage rate_extra 'unexpected argument "b", try "mqctl queue help"' \
 		queue show a --rate b
 	usage rate_option 'unknown option "--rates", try "mqctl queue help"' queue show --rates
+	usage data_dir_missing 'missing value for "--data-dir"' queue show --data-dir
+	usage data_dir_empty 'missing value for "--data-dir"' queue show --data-dir ''
+	usage data_dir_duplicate 'duplicate option "--data-dir"' \
+		queue show --data-dir a --data-dir b
 	usage unknown_keyword 'unknown keyword "colour", try "mqctl topic help"' \
 		topic add ${P}x colour red
 	for k in queues ring-size max-msg mode uid gid policy acks ack-timeout; do

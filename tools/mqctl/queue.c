@@ -4,6 +4,10 @@
  * and counters, and with --rate how fast those counters move.
  *
  *   mqctl [-j] queue show [TOPIC] [--rate [--interval SECONDS]]
+ *			      [--data-dir DIR]
+ *
+ * With --data-dir, each queue's commit log there (mqd's, read-only:
+ * lib/log.h) adds its segments and bytes.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +16,7 @@
 #include <time.h>
 
 #include "dump.h"
+#include "log.h"
 #include "parse.h"
 #include "print.h"
 #include "subcommands.h"
@@ -25,6 +30,7 @@ static void show_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %1$s [-j] queue show [TOPIC] [--rate [--interval SECONDS]]\n"
+		"                           [--data-dir DIR]\n"
 		"       %1$s queue help\n"
 		"\n"
 		"One line per queue: TOPIC/QUEUE, the oldest offset the ring still\n"
@@ -36,12 +42,16 @@ static void show_usage(FILE *f)
 		"--rate reads the counters twice, SECONDS apart (default 1, from 0.1\n"
 		"to 60, decimals allowed), prints the second reading and adds\n"
 		"messages and bytes in and out per second over the time measured\n"
-		"between them; only the queues present in both readings are shown.\n",
+		"between them; only the queues present in both readings are shown.\n"
+		"\n"
+		"--data-dir DIR adds each queue's commit log in mqd's data directory\n"
+		"DIR: its segments and bytes (log-segments, log-bytes).\n",
 		PROG_NAME);
 }
 
 struct show_args {
 	const char *topic;
+	const char *data_dir;
 	bool rate;
 	const char *interval;	/* as given, for the messages; NULL: none */
 	uint64_t interval_ns;
@@ -55,9 +65,41 @@ struct rates {
 struct printer {
 	bool json;
 	unsigned int count;
+	const char *data_dir;	/* mqd's, for the logs; NULL: none */
+	int err;		/* reading a log failed: -errno */
 };
 
-static void print_text(const struct mq_queue_stats *st, const struct rates *r)
+/* A queue's log under mqd's data directory, as --data-dir shows it. */
+struct logstat {
+	unsigned int segments;
+	uint64_t bytes;
+};
+
+/* 0 with @ls filled (zeros for a queue with no log yet), or -errno. */
+static int log_stat(const char *data_dir, const struct mq_queue_stats *st,
+		    struct logstat *ls)
+{
+	struct mq_log_reader *r;
+	char dir[4096];
+	int ret;
+
+	ls->segments = 0;
+	ls->bytes = 0;
+	if (snprintf(dir, sizeof(dir), "%s/topics/%s/%" PRIu32, data_dir,
+		     st->topic, st->queue) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	ret = mq_log_reader_open(&r, dir);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	ret = mq_log_reader_stat(r, &ls->segments, &ls->bytes);
+	mq_log_reader_close(r);
+	return ret;
+}
+
+static void print_text(const struct mq_queue_stats *st, const struct rates *r,
+		       const struct logstat *ls)
 {
 	char a[48], b[48], c[48], d[48];
 
@@ -77,10 +119,14 @@ static void print_text(const struct mq_queue_stats *st, const struct rates *r)
 		       format_rate(b, sizeof(b), r->msgs_out),
 		       format_rate(c, sizeof(c), r->bytes_in),
 		       format_rate(d, sizeof(d), r->bytes_out));
+	if (ls)
+		printf(" log-segments %u log-bytes %" PRIu64, ls->segments,
+		       ls->bytes);
 	putchar('\n');
 }
 
-static void print_json(const struct mq_queue_stats *st, const struct rates *r)
+static void print_json(const struct mq_queue_stats *st, const struct rates *r,
+		       const struct logstat *ls)
 {
 	char a[48], b[48], c[48], d[48];
 
@@ -105,18 +151,35 @@ static void print_json(const struct mq_queue_stats *st, const struct rates *r)
 		       format_rate(b, sizeof(b), r->msgs_out),
 		       format_rate(c, sizeof(c), r->bytes_in),
 		       format_rate(d, sizeof(d), r->bytes_out));
+	if (ls)
+		printf(",\"log_segments\":%u,\"log_bytes\":%" PRIu64,
+		       ls->segments, ls->bytes);
 	putchar('}');
 }
 
 static void print_queue(struct printer *p, const struct mq_queue_stats *st,
 			const struct rates *r)
 {
+	struct logstat ls, *lsp = NULL;
+	int ret;
+
+	if (p->data_dir) {
+		ret = log_stat(p->data_dir, st, &ls);
+		if (ret) {
+			fprintf(stderr, "%s: cannot read the log of %s/%" PRIu32
+				" in %s: %s\n", PROG_NAME, st->topic, st->queue,
+				p->data_dir, strerror(-ret));
+			if (!p->err)
+				p->err = ret;
+		}
+		lsp = &ls;
+	}
 	if (!p->json) {
-		print_text(st, r);
+		print_text(st, r, lsp);
 	} else {
 		/* The array opens with its first item: a failure prints nothing. */
 		putchar(p->count ? ',' : '[');
-		print_json(st, r);
+		print_json(st, r, lsp);
 	}
 	p->count++;
 }
@@ -168,6 +231,12 @@ static int parse_show(int argc, char *argv[], struct options *opts,
 			ret = take_interval(argv[i] + 11, a);
 			if (ret)
 				return ret;
+		} else if (!strcmp(argv[i], "--data-dir")) {
+			if (a->data_dir)
+				return usage_error("duplicate option \"--data-dir\"");
+			if (i + 1 >= argc || !argv[i + 1][0])
+				return usage_error("missing value for \"--data-dir\"");
+			a->data_dir = argv[++i];
 		} else if (argv[i][0] == '-') {
 			return usage_error("unknown option \"%s\", try \"%s queue help\"",
 					   argv[i], PROG_NAME);
@@ -306,6 +375,7 @@ static int queue_show(int argc, char *argv[], struct options *opts)
 	if (ret)
 		return ret;
 	p.json = opts->json;
+	p.data_dir = a.data_dir;
 
 	ret = admin_open(&admin);
 	if (ret)
@@ -324,6 +394,9 @@ static int queue_show(int argc, char *argv[], struct options *opts)
 				   a.topic);
 	else if (ret)
 		ret = kernel_error(admin, ret, "cannot list queues");
+	/* A log that could not be read was said already, queue by queue. */
+	else if (p.err)
+		ret = EXIT_IO;
 	mq_admin_close(admin);
 	return ret;
 }
