@@ -177,6 +177,16 @@ static int position(struct mqd_queue *q)
 	/* Our cursor: poll wakes us for the record there. */
 	if (lseek(q->fd, start, SEEK_SET) < 0)
 		return -errno;
+	/*
+	 * What an earlier mqd wrote and had not reported (it was killed
+	 * between the two) is in the log: made durable, it is reported now,
+	 * which releases the ring's hold on it.
+	 */
+	if (start > q->reported && mq_log_sync_fd(q->log) >= 0) {
+		if (fdatasync(mq_log_sync_fd(q->log)))
+			return -errno;
+		report(q, start);
+	}
 	return 0;
 }
 
@@ -288,7 +298,8 @@ void mqd_queue_pump(struct mqd *mqd, struct mqd_queue *q)
 	uint32_t rlen, stride;
 	int fd, ret;
 
-	if (q->dead || q->write_op.busy || q->stalled)
+	/* Stopping: what is in flight completes, nothing new starts. */
+	if (q->dead || q->write_op.busy || q->stalled || mqd->stopping)
 		return;
 	limit = q->ring_size / 2 < SPAN_MAX ? q->ring_size / 2 : SPAN_MAX;
 	while (pos != head && len < limit) {
