@@ -34,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 CASES=(refuse_second refuse_format refuse_flag refuse_no_module
-       acks_no_mqd acks_writes log_is_ring durable_next
+       acks_no_mqd acks_writes log_is_ring durable_next queue_show_log
        topic_new topic_del
        kill9_acked_in_log kill9_offsets
        sigterm
@@ -251,6 +251,15 @@ ktap_check log_is_ring "log and ring differ: ring $(stat -c %s "$tmp/ring") byte
 ktap_check durable_next "queue show" \
 	is "$(qf $A 0 next) $(qf $A 0 durable) $(qf $A 0 persister) $(qf $A 1 next) $(qf $A 1 durable) $(qf $A 1 persister)" \
 	"200 200 1 0 0 1" "next, durable, persister of $A/0 and $A/1"
+
+# mqctl reads the logs it is pointed at: segments and their bytes, and
+# 0 0 for a queue that has nothing logged beyond an empty segment's header.
+log_bytes=$(stat -c %s "$(qdir $A 0)"/*.log)
+ktap_check queue_show_log "mqctl queue show --data-dir" \
+	is "$("$MQCTL" queue show $A --data-dir "$data" |
+	      awk '{ print $1, $(NF - 2), $NF }' | xargs)" \
+	"$A/0 1 $log_bytes $A/1 $(ls "$(qdir $A 1)"/*.log 2>/dev/null | wc -l) $(cat "$(qdir $A 1)"/*.log 2>/dev/null | wc -c)" \
+	"log-segments and log-bytes of $A"
 
 # ---- topics made and deleted while mqd runs --------------------------------
 N=${P}n
