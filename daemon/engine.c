@@ -466,8 +466,11 @@ int mqd_run(const struct mqd_config *cfg)
 		unlink(cfg->ready_file);
 	ret = mq_admin_open(&mqd.admin);
 	if (ret) {
-		mqd_err("the mq module: %s", ret == -ENOENT ?
-			"not loaded (modprobe mq)" : strerror(-ret));
+		/* The family is registered in the initial netns only. */
+		if (ret == -ENOENT)
+			mqd_err("no mq netlink family: the module is not loaded (modprobe mq), or this is not the initial network namespace");
+		else
+			mqd_err("the mq netlink family: %s", strerror(-ret));
 		goto out_sig;
 	}
 	ret = io_uring_queue_init(RING_ENTRIES, &mqd.ring, 0);
