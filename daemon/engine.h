@@ -58,6 +58,7 @@ struct mqd_queue {
 	uint64_t last_sync_ns;		/* CLOCK_MONOTONIC of the last sync */
 	bool dead;			/* the topic went, or the log failed */
 	bool stalled;			/* a write failed: retried at the tick */
+	bool failing;			/* since the last write that went whole */
 
 	struct mqd_op poll_op, write_op, sync_op;
 };

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -358,6 +359,26 @@ void mqd_queue_pump(struct mqd *mqd, struct mqd_queue *q)
 	q->span_next = next;
 }
 
+/*
+ * Why a write failed, for the operator.  A write that fills the disk
+ * comes back short rather than failing (the bytes that fit are written):
+ * the file system's free space tells the two apart.
+ */
+static const char *write_error(const struct mqd_queue *q, int res)
+{
+	static __thread char buf[64];
+	struct statvfs sv;
+	int fd = mq_log_sync_fd(q->log);
+
+	if (res < 0)
+		return strerror(-res);
+	if (fd >= 0 && !fstatvfs(fd, &sv) && !sv.f_bavail)
+		return strerror(ENOSPC);
+	snprintf(buf, sizeof(buf), "short write (%d of %" PRIu64 " bytes)", res,
+		 q->span_len);
+	return buf;
+}
+
 static void write_done(struct mqd *mqd, struct mqd_queue *q, int res)
 {
 	int ret;
@@ -370,16 +391,16 @@ static void write_done(struct mqd *mqd, struct mqd_queue *q, int res)
 		 * and the ring fills and pushes back: nothing accepted is
 		 * lost, nothing is half-written.
 		 */
-		mq_log_abort(q->log);
-		if (!q->stalled)
+		if (!q->failing)
 			mqd_err("%s: writing the log: %s; retrying", qname(q),
-				res < 0 ? strerror(-res) : "short write");
-		q->stalled = true;
+				write_error(q, res));
+		mq_log_abort(q->log);
+		q->stalled = q->failing = true;
 		return;
 	}
-	if (q->stalled)
+	if (q->failing)
 		mqd_info("%s: writing the log again", qname(q));
-	q->stalled = false;
+	q->failing = false;
 	ret = mq_log_appended(q->log, q->span_ptr, q->span_len);
 	if (ret) {
 		mqd_err("%s: indexing the log: %s", qname(q), strerror(-ret));

@@ -29,6 +29,7 @@ cleanup() {
 	for t in $("$MQCTL" topic show 2>/dev/null | grep -o "^${P}[^ ]*"); do
 		"$MQCTL" topic del "$t"
 	done
+	! mountpoint -q "$tmp/full" || umount "$tmp/full"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -40,7 +41,8 @@ CASES=(refuse_second refuse_format refuse_flag refuse_no_module
        sigterm
        flush_sync
        restore_topic restore_groups restore_writes
-       torn_tail corrupt_segment)
+       torn_tail corrupt_segment
+       full_disk_acked_kept full_disk_recovers)
 
 if [ ! -x "$MQD" ] || [ ! -x "$MQCTL" ]; then
 	ktap_plan ${#CASES[@]}
@@ -406,5 +408,42 @@ ktap_check corrupt_segment "$out, $nseg segments: $(cat "$tmp/mqd.err")" \
 	is "$out $([ "$nseg" -ge 3 ] && echo several) $(grep -c "^mqd: error: $C/0: 1 corrupt segments renamed .log.corrupt\$" "$tmp/mqd.err") $(find "$d" -name '*.log.corrupt' | wc -l) $([ -e "$first" ] || echo gone) $(cmp -s "$tmp/before" "$tmp/after" && echo same)" \
 	"ok 100 several 1 1 gone same" "writes, segments, errors, .corrupt, first .log, records"
 stop_mqd
+
+# ---- a full disk: producers wait and time out, nothing is lost -------------
+# A data directory on a 64 KiB tmpfs, for a topic of its own: the topics
+# above go first, so that this mqd persists nothing else there.
+for t in $("$MQCTL" topic show | grep -o "^${P}[^ ]*"); do
+	"$MQCTL" topic del "$t"
+done
+mkdir "$tmp/full"
+mount -t tmpfs -o size=64k mqd-test-full "$tmp/full"
+data=$tmp/full/data
+F=${P}f
+"$MQCTL" topic add $F queues 1 acks 1 ack-timeout 500
+if start_mqd; then
+	wait_for "mqd on $F" persisted $F 0
+	# 4000-byte messages: the disk holds a dozen at most.
+	out=$(h write /dev/mq/$F/0 100 f 4000 2>&1)
+	acked=${out##* }
+	h records "$(qdir $F 0)" | cut -d' ' -f1 >"$tmp/logged"
+	ktap_check full_disk_acked_kept "$out: $(cat "$tmp/mqd.err")" \
+		is "${out% after *} $([ "$acked" -gt 0 ] && echo some) $(seq -s' ' 0 $((acked - 1))) | $(tr '\n' ' ' <"$tmp/logged")| $(grep -c "^mqd: error: $F/0: writing the log: No space left on device; retrying\$" "$tmp/mqd.err")" \
+		"error ETIMEDOUT some $(seq -s' ' 0 $((acked - 1))) | $(seq -s' ' 0 $((acked - 1))) | 1" \
+		"the write, acknowledged offsets | logged offsets | errors said"
+	# Room again: the next tick's retry writes what waited, whole.
+	mount -o remount,size=8m "$tmp/full"
+	next=$(qf $F 0 next)
+	wait_for "durable $next" test "$(qf $F 0 durable)" = "$next"
+	h ring /dev/mq/$F/0 >"$tmp/ring"
+	h log "$(qdir $F 0)" >"$tmp/log"
+	ktap_check full_disk_recovers "$(tail -n 2 "$tmp/mqd.err")" \
+		is "$(qf $F 0 durable) $(grep -c "^mqd: info: $F/0: writing the log again\$" "$tmp/mqd.err") $(cmp -s "$tmp/ring" "$tmp/log" && echo same)" \
+		"$next 1 same" "durable, recovery said, log == ring"
+	stop_mqd
+else
+	ktap_fail full_disk_acked_kept "mqd did not start on a small disk"
+	ktap_fail full_disk_recovers "mqd did not start on a small disk"
+fi
+umount "$tmp/full"
 
 ktap_finish
