@@ -39,7 +39,7 @@ CASES=(refuse_second refuse_format refuse_flag refuse_no_module
        topic_new topic_del
        kill9_acked_in_log kill9_offsets
        sigterm
-       flush_sync
+       flush_sync topic_section
        restore_topic restore_groups restore_writes
        torn_tail corrupt_segment
        full_disk_acked_kept full_disk_recovers)
@@ -369,6 +369,18 @@ out=$(h write /dev/mq/$A/0 2 again 2>&1)
 ktap_check restore_writes "new writes" \
 	is "$out $(qf $A 0 next) $(qf $A 0 durable) $(h records "$(qdir $A 0)" | tail -n 2 | tr '\n' ' ')" \
 	"ok 2 202 202 200 again0 201 again1 " "writes, next, durable, last records"
+
+# ---- a [topic NAME] section: its keys for that topic only -----------------
+stop_mqd
+printf '%s\n' "flush = async" "[topic $S]" "flush = sync" >"$tmp/sections.conf"
+if start_mqd -c "$tmp/sections.conf"; then
+	wait_for "mqd on $S" persisted $S 0
+	ktap_check topic_section "$(grep "persisting" "$tmp/mqd.err" | xargs)" \
+		is "$(grep -c "^mqd: info: topic $S: persisting 1 queues (sync)\$" "$tmp/mqd.err") $(grep -c "^mqd: info: topic $A: persisting 2 queues (async)\$" "$tmp/mqd.err")" \
+		"1 1" "$S sync, $A async"
+else
+	ktap_fail topic_section "mqd -c with a [topic] section did not start"
+fi
 
 # ---- a torn tail: cut, with a warning; nothing else lost -------------------
 stop_mqd
