@@ -11,6 +11,7 @@
 #include <liburing.h>
 #include <stdint.h>
 
+#include "internal.h"
 #include "log.h"
 #include "mqd.h"
 
@@ -38,11 +39,7 @@ struct mqd_queue {
 	char dir[4096];			/* its log's directory */
 	struct mq_log *log;
 
-	/* The mapped ring (Documentation/mmap.rst). */
-	void *ctrl, *data;
-	size_t ctrl_size, data_size;
-	const uint64_t *head, *tail, *first_off, *next_off, *durable_off;
-	uint64_t ring_size;
+	struct mq__ring ring;		/* mapped (Documentation/mmap.rst) */
 
 	uint64_t pos;			/* ring position of the next record to persist */
 	uint64_t off;			/* the log's next offset */

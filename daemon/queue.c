@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -40,7 +39,7 @@
 
 static const struct mq_record *rec_at(const struct mqd_queue *q, uint64_t pos)
 {
-	return (const void *)((const char *)q->data + (pos & (q->ring_size - 1)));
+	return (const void *)(q->ring.data + (pos & (q->ring.ring_size - 1)));
 }
 
 /*
@@ -52,7 +51,7 @@ static const struct mq_record *rec_at(const struct mqd_queue *q, uint64_t pos)
 static bool overwritten(const struct mqd_queue *q, uint64_t pos)
 {
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return (int64_t)(LOAD_ONCE(*q->tail) - pos) > 0;
+	return (int64_t)(LOAD_ONCE(*q->ring.tail) - pos) > 0;
 }
 
 static const char *qname(const struct mqd_queue *q)
@@ -61,36 +60,6 @@ static const char *qname(const struct mqd_queue *q)
 
 	snprintf(buf, sizeof(buf), "%s/%" PRIu32, q->topic->cfg.name, q->id);
 	return buf;
-}
-
-static int map_ring(struct mqd_queue *q)
-{
-	struct mq_mmap_info info;
-	void *p;
-
-	memset(&info, 0, sizeof(info));
-	info.size = sizeof(info);
-	if (ioctl(q->fd, MQ_IOC_MMAP_INFO, &info))
-		return -errno;
-	p = mmap(NULL, info.ctrl_size, PROT_READ, MAP_SHARED, q->fd,
-		 info.ctrl_offset);
-	if (p == MAP_FAILED)
-		return -errno;
-	q->ctrl = p;
-	q->ctrl_size = info.ctrl_size;
-	p = mmap(NULL, info.data_size, PROT_READ, MAP_SHARED, q->fd,
-		 info.data_offset);
-	if (p == MAP_FAILED)
-		return -errno;
-	q->data = p;
-	q->data_size = info.data_size;
-	q->ring_size = info.ring_size;
-	q->head = (const uint64_t *)((char *)q->ctrl + info.ctrl.head);
-	q->tail = (const uint64_t *)((char *)q->ctrl + info.ctrl.tail);
-	q->first_off = (const uint64_t *)((char *)q->ctrl + info.ctrl.first_off);
-	q->next_off = (const uint64_t *)((char *)q->ctrl + info.ctrl.next_off);
-	q->durable_off = (const uint64_t *)((char *)q->ctrl + info.ctrl.durable_off);
-	return 0;
 }
 
 static int report(struct mqd_queue *q, uint64_t off)
@@ -119,9 +88,9 @@ static int report(struct mqd_queue *q, uint64_t off)
 static int seek_ring(struct mqd_queue *q, uint64_t off)
 {
 	/* (D) Pairs with the smp_store_release(&ctrl->tail) in mq_ctrl_dropped(). */
-	uint64_t pos = __atomic_load_n(q->tail, __ATOMIC_ACQUIRE);
+	uint64_t pos = __atomic_load_n(q->ring.tail, __ATOMIC_ACQUIRE);
 	/* (A) Pairs with the smp_store_release(&ctrl->head) in mq_ctrl_reserved(). */
-	uint64_t head = __atomic_load_n(q->head, __ATOMIC_ACQUIRE);
+	uint64_t head = __atomic_load_n(q->ring.head, __ATOMIC_ACQUIRE);
 	const struct mq_record *r;
 	uint64_t roff;
 	uint32_t len;
@@ -150,10 +119,10 @@ static int seek_ring(struct mqd_queue *q, uint64_t off)
 static int position(struct mqd_queue *q)
 {
 	uint64_t logged = mq_log_next_offset(q->log);
-	uint64_t first = LOAD_ONCE(*q->first_off);
-	uint64_t next = LOAD_ONCE(*q->next_off);
+	uint64_t first = LOAD_ONCE(*q->ring.first_off);
+	uint64_t next = LOAD_ONCE(*q->ring.next_off);
 	uint64_t start = logged;
-	int ret, tries = 0;
+	int fd, ret, tries = 0;
 
 	if (logged > next) {
 		mqd_err("%s: the queue's next offset %" PRIu64 " is behind its log's %" PRIu64
@@ -168,13 +137,13 @@ static int position(struct mqd_queue *q)
 		start = first;
 	}
 	while ((ret = seek_ring(q, start)) == -EAGAIN && ++tries < 100)
-		start = LOAD_ONCE(*q->first_off);
+		start = LOAD_ONCE(*q->ring.first_off);
 	if (ret)
 		return ret;
 	q->off = start;
 	q->written = q->synced = start;
 	/* Never below what a persister reported before: the kernel refuses. */
-	q->reported = LOAD_ONCE(*q->durable_off);
+	q->reported = LOAD_ONCE(*q->ring.durable_off);
 	/* Our cursor: poll wakes us for the record there. */
 	if (lseek(q->fd, start, SEEK_SET) < 0)
 		return -errno;
@@ -183,8 +152,9 @@ static int position(struct mqd_queue *q)
 	 * between the two) is in the log: made durable, it is reported now,
 	 * which releases the ring's hold on it.
 	 */
-	if (start > q->reported && mq_log_sync_fd(q->log) >= 0) {
-		if (fdatasync(mq_log_sync_fd(q->log)))
+	fd = mq_log_sync_fd(q->log);
+	if (start == logged && start > q->reported && fd >= 0) {
+		if (fdatasync(fd))
 			return -errno;
 		report(q, start);
 	}
@@ -238,7 +208,7 @@ int mqd_queue_start(struct mqd *mqd, struct mqd_queue *q)
 		ret = -errno;
 		goto fail;
 	}
-	ret = map_ring(q);
+	ret = mq__ring_map(&q->ring, q->fd);
 	if (ret)
 		goto fail;
 	ret = position(q);
@@ -291,7 +261,7 @@ static void start_sync(struct mqd *mqd, struct mqd_queue *q)
 void mqd_queue_pump(struct mqd *mqd, struct mqd_queue *q)
 {
 	/* (A) Pairs with the smp_store_release(&ctrl->head) in mq_ctrl_reserved(). */
-	uint64_t head = __atomic_load_n(q->head, __ATOMIC_ACQUIRE);
+	uint64_t head = __atomic_load_n(q->ring.head, __ATOMIC_ACQUIRE);
 	uint64_t pos = q->pos, len = 0, next = q->off, limit;
 	const struct mq_record *r, *first = NULL;
 	struct io_uring_sqe *sqe;
@@ -302,7 +272,7 @@ void mqd_queue_pump(struct mqd *mqd, struct mqd_queue *q)
 	/* Stopping: what is in flight completes, nothing new starts. */
 	if (q->dead || q->write_op.busy || q->stalled || mqd->stopping)
 		return;
-	limit = q->ring_size / 2 < SPAN_MAX ? q->ring_size / 2 : SPAN_MAX;
+	limit = q->ring.ring_size / 2 < SPAN_MAX ? q->ring.ring_size / 2 : SPAN_MAX;
 	while (pos != head && len < limit) {
 		r = rec_at(q, pos);
 		/*
@@ -520,11 +490,7 @@ void mqd_queue_finish(struct mqd_queue *q)
 void mqd_queue_stop(struct mqd *mqd, struct mqd_queue *q)
 {
 	(void)mqd;
-	if (q->data)
-		munmap(q->data, q->data_size);
-	if (q->ctrl)
-		munmap(q->ctrl, q->ctrl_size);
-	q->data = q->ctrl = NULL;
+	mq__ring_unmap(&q->ring);
 	if (q->fd >= 0)
 		close(q->fd);
 	q->fd = -1;

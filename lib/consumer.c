@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,12 +45,7 @@ struct cqueue {
 	bool commit_pending;	/* an async commit is recorded... */
 	uint64_t commit_off;	/* ...of this offset */
 
-	/* MQ_CONSUMER_F_MMAP: the mappings (mq_mmap_info's layout). */
-	const unsigned char *ctrl;
-	const unsigned char *data;
-	size_t ctrl_size, data_size;
-	const uint64_t *head, *tail;
-	uint64_t ring_size;
+	struct mq__ring ring;	/* MQ_CONSUMER_F_MMAP: the mappings */
 	/* What a claim gave and the callback did not take yet: off < end. */
 	uint64_t pos;		/* byte position of the next record */
 	uint64_t off;		/* its offset */
@@ -131,15 +125,6 @@ static void flush_async(struct mq_consumer *c)
 	}
 }
 
-static void unmap_queue(struct cqueue *q)
-{
-	if (q->ctrl)
-		munmap((void *)q->ctrl, q->ctrl_size);
-	if (q->data)
-		munmap((void *)q->data, q->data_size);
-	q->ctrl = q->data = NULL;
-}
-
 void mq_consumer_close(struct mq_consumer *c)
 {
 	uint32_t i;
@@ -151,7 +136,7 @@ void mq_consumer_close(struct mq_consumer *c)
 	for (i = 0; i < c->nsub; i++) {
 		if (c->pfd[i].fd >= 0)
 			close(c->pfd[i].fd);
-		unmap_queue(&c->q[i]);
+		mq__ring_unmap(&c->q[i].ring);
 	}
 	free(c->index);
 	free(c->q);
@@ -178,44 +163,18 @@ static int client_errno(void)
 	return errno == ENOTTY ? -EOPNOTSUPP : -errno;
 }
 
-/*
- * Maps queue @q open on @fd, and checks the kernel can claim: a claim of
- * no message is refused with EINVAL by a kernel that knows the call, and
- * with ENOTTY by one that does not, and takes nothing either way.
- */
+/* Maps queue @q open on @fd, on a kernel that can claim. */
 static int map_queue(struct cqueue *q, int fd)
 {
-	struct mq_group_claim probe;
-	struct mq_mmap_info info;
-	void *p;
+	uint64_t features;
+	int ret;
 
-	memset(&probe, 0, sizeof(probe));
-	probe.size = sizeof(probe);
-	if (!ioctl(fd, MQ_IOC_GROUP_CLAIM, &probe))
-		return -EPROTO;
-	if (errno == ENOTTY)
+	ret = mq__queue_features(fd, &features);
+	if (ret)
+		return ret;
+	if (!(features & MQ_FEAT_CLIENT))
 		return -EOPNOTSUPP;
-
-	memset(&info, 0, sizeof(info));
-	info.size = sizeof(info);
-	if (ioctl(fd, MQ_IOC_MMAP_INFO, &info))
-		return client_errno();
-	p = mmap(NULL, info.ctrl_size, PROT_READ, MAP_SHARED, fd,
-		 info.ctrl_offset);
-	if (p == MAP_FAILED)
-		return -errno;
-	q->ctrl = p;
-	q->ctrl_size = info.ctrl_size;
-	p = mmap(NULL, info.data_size, PROT_READ, MAP_SHARED, fd,
-		 info.data_offset);
-	if (p == MAP_FAILED)
-		return -errno;
-	q->data = p;
-	q->data_size = info.data_size;
-	q->head = (const uint64_t *)(q->ctrl + info.ctrl.head);
-	q->tail = (const uint64_t *)(q->ctrl + info.ctrl.tail);
-	q->ring_size = info.ring_size;
-	return 0;
+	return mq__ring_map(&q->ring, fd);
 }
 
 int mq_consumer_open_queues(struct mq_consumer **cp, const char *topic,
@@ -380,7 +339,7 @@ static int deliver_buf(struct mq_consumer *c, mq_message_cb cb, void *arg,
 static bool overwritten(const struct cqueue *q)
 {
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return (int64_t)(LOAD_ONCE(*q->tail) - q->pos) > 0;
+	return (int64_t)(LOAD_ONCE(*q->ring.tail) - q->pos) > 0;
 }
 
 /*
@@ -412,10 +371,10 @@ static int deliver_claim(struct cqueue *q, mq_message_cb cb, void *arg,
 		 * (A) Every record below head has its header in place.  Pairs
 		 * with the smp_store_release(&ctrl->head) in mq_ctrl_reserved().
 		 */
-		head = __atomic_load_n(q->head, __ATOMIC_ACQUIRE);
+		head = __atomic_load_n(q->ring.head, __ATOMIC_ACQUIRE);
 		if ((int64_t)(head - q->pos) <= 0)
 			goto bug;
-		r = (const void *)(q->data + (q->pos & (q->ring_size - 1)));
+		r = (const void *)(q->ring.data + (q->pos & (q->ring.ring_size - 1)));
 		/*
 		 * (B) A committed record is whole.  Pairs with the
 		 * smp_store_release(&rec->len) in mq_publish().
@@ -435,7 +394,7 @@ static int deliver_claim(struct cqueue *q, mq_message_cb cb, void *arg,
 		 * Bounds before anything reads the value: even a header torn
 		 * after this check keeps every read inside the data area.
 		 */
-		if (flen < MQ_RECORD_HDR_SIZE || flen > q->ring_size ||
+		if (flen < MQ_RECORD_HDR_SIZE || flen > q->ring.ring_size ||
 		    (uint64_t)MQ_RECORD_HDR_SIZE + klen + vlen != flen) {
 			q->off = q->end;
 			return -EBADMSG;

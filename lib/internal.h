@@ -30,4 +30,26 @@ struct mq_topic_config;
  */
 int mq__topic_config(const char *topic, struct mq_topic_config *cfg);
 
+/*
+ * The MQ_FEAT_* bits of the kernel behind queue file @fd (MQ_IOC_VERSION,
+ * which queue files answer, unlike the control device, to anyone who may
+ * open them): 0, or -errno.
+ */
+int mq__queue_features(int fd, uint64_t *features);
+
+/* A queue's ring mapped read-only (ring.c), for the consumer and mqd. */
+struct mq__ring {
+	const unsigned char *ctrl;	/* the control page */
+	const unsigned char *data;	/* the ring, twice */
+	size_t ctrl_size, data_size;
+	uint64_t ring_size;
+	/* The control page's fields, at the offsets MQ_IOC_MMAP_INFO gave. */
+	const uint64_t *head, *tail, *first_off, *next_off, *durable_off;
+};
+
+/* Maps both regions of the queue open on @fd: 0, or -errno (nothing mapped). */
+int mq__ring_map(struct mq__ring *r, int fd);
+/* Unmaps what mq__ring_map() mapped; a zeroed @r is a no-op. */
+void mq__ring_unmap(struct mq__ring *r);
+
 #endif /* LIBMQ_INTERNAL_H */

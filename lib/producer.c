@@ -137,23 +137,17 @@ int mq_producer_queues(const struct mq_producer *p)
 int mq_producer_set_delivery_cb(struct mq_producer *p, mq_delivery_cb cb,
 				void *arg)
 {
-	struct mq_group_seek probe;
+	uint64_t features;
+	int ret;
 
 	if (!p)
 		return -EINVAL;
-	/*
-	 * The offsets need MQ_FEAT_CLIENT's file position after a write.  The
-	 * control device that reports features may be root's only, so ask the
-	 * queue itself: a kernel without the feature does not know
-	 * MQ_IOC_GROUP_SEEK (ENOTTY); one with it refuses it on a file that
-	 * is in no group (EBADFD, or EBADF for a file not open for reading),
-	 * and nothing moves.
-	 */
+	/* The offsets need MQ_FEAT_CLIENT's file position after a write. */
 	if (cb) {
-		memset(&probe, 0, sizeof(probe));
-		probe.size = sizeof(probe);
-		probe.start = MQ_GROUP_START_LATEST;
-		if (ioctl(p->q[0].fd, MQ_IOC_GROUP_SEEK, &probe) && errno == ENOTTY)
+		ret = mq__queue_features(p->q[0].fd, &features);
+		if (ret)
+			return ret;
+		if (!(features & MQ_FEAT_CLIENT))
 			return -EOPNOTSUPP;
 	}
 	p->cb = cb;
