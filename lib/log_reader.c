@@ -368,7 +368,6 @@ int mq_log_reader_offset_for_time(struct mq_log_reader *r, uint64_t ts,
 	return ret ? ret : -ENOENT;
 }
 
-
 int mq_log_reader_stat(struct mq_log_reader *r, unsigned int *segments,
 		       uint64_t *bytes)
 {

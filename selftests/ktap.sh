@@ -61,6 +61,20 @@ ktap_fail_all() {
 	ktap_finish
 }
 
+# ktap_wait WHAT COMMAND...: up to 10 s for COMMAND to succeed; says
+# what it gave up on, as a diagnostic line, when it does not.
+ktap_wait() {
+	local what=$1 _
+
+	shift
+	for _ in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "# gave up waiting for $what"
+	return 1
+}
+
 # Exits 0 when all passed, 4 (kselftest's skip) when all skipped, else 1.
 ktap_finish() {
 	echo "# Totals: pass:$KSFT_PASS fail:$KSFT_FAIL xfail:0 xpass:0 skip:$KSFT_SKIP error:0"

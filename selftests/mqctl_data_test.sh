@@ -97,19 +97,6 @@ expect_ts() {
 	fi
 }
 
-# wait_for WHAT COMMAND...: up to 10 s for COMMAND to succeed.
-wait_for() {
-	local what=$1 _
-
-	shift
-	for _ in $(seq 100); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	echo "# gave up waiting for $what"
-	return 1
-}
-
 # members TOPIC GROUP N: the group has one member on N queues.
 members() {
 	[ "$("$MQCTL" group describe "$1" "$2" | grep -c ' members 1$')" = "$3" ]
@@ -454,7 +441,7 @@ print(sorted((g["group"], g["queues"], g["members"], g["lag"]) for g in json.loa
 	# ---- follow, a member, and what a member keeps an admin from ----
 	"$MQCTL" consume $a group g2 follow >"$tmp/follow" 2>&1 &
 	bg=$!
-	wait_for "g2's members" members $a g2 3
+	ktap_wait "g2's members" members $a g2 3
 	expect reset_busy 2 "" \
 		"mqctl: cannot reset group g2 on queue $a/0: Device or resource busy: the group has members" \
 		group reset $a g2 to earliest
@@ -466,7 +453,7 @@ print(sorted((g["group"], g["queues"], g["members"], g["lag"]) for g in json.loa
 		"$a g4 queues 3 members 0 lag 0" "$a g5 queues 1 members 0 lag 0")" \
 		"" group list $a
 	produce 'late\n' $a queue 1
-	wait_for "the follower's line" grep -qx late "$tmp/follow"
+	ktap_wait "the follower's line" grep -qx late "$tmp/follow"
 	kill -INT $bg
 	wait $bg
 	rc=$?
@@ -479,9 +466,9 @@ print(sorted((g["group"], g["queues"], g["members"], g["lag"]) for g in json.loa
 		"$a/2 committed 1 delivered 1 pending 0 lag 0 members 0")" "" group describe $a g2
 	"$MQCTL" consume $c follow >"$tmp/follow" 2>&1 &
 	bg=$!
-	wait_for "the follower" reader $c
+	ktap_wait "the follower" reader $c
 	produce 'tail\n' $c
-	wait_for "the follower's line" grep -qx tail "$tmp/follow"
+	ktap_wait "the follower's line" grep -qx tail "$tmp/follow"
 	kill -TERM $bg
 	wait $bg
 	rc=$?
@@ -491,7 +478,7 @@ print(sorted((g["group"], g["queues"], g["members"], g["lag"]) for g in json.loa
 	# A follower's topic deleted under it: the read says so, exit 2.
 	"$MQCTL" consume $c follow >"$tmp/follow" 2>&1 &
 	bg=$!
-	wait_for "the follower" reader $c
+	ktap_wait "the follower" reader $c
 	"$MQCTL" topic del $c
 	wait $bg
 	rc=$?

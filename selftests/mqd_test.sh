@@ -169,19 +169,6 @@ stop_mqd() {
 	pid=
 }
 
-# wait_for WHAT COMMAND...: up to 10 s for COMMAND to succeed.
-wait_for() {
-	local what=$1 _
-
-	shift
-	for _ in $(seq 100); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	echo "# gave up waiting for $what"
-	return 1
-}
-
 # qf TOPIC QUEUE FIELD: a field of mqctl queue show's line for the queue.
 qf() {
 	"$MQCTL" queue show "$1" | awk -v q="$1/$2" -v f="$3" \
@@ -248,7 +235,7 @@ ktap_check refuse_no_module "no mq family" \
 	"rc, stderr"
 
 # ---- acks 1 with mqd: 200 writes, the log is the ring ----------------------
-wait_for "mqd on $A" persisted $A 0 && wait_for "mqd on $A/1" persisted $A 1
+ktap_wait "mqd on $A" persisted $A 0 && ktap_wait "mqd on $A/1" persisted $A 1
 out=$(h write /dev/mq/$A/0 200 "message " 2>&1)
 ktap_check acks_writes "200 writes" is "$out" "ok 200" "writes"
 
@@ -273,22 +260,22 @@ ktap_check queue_show_log "mqctl queue show --data-dir" \
 # ---- topics made and deleted while mqd runs --------------------------------
 N=${P}n
 "$MQCTL" topic add $N queues 1
-wait_for "mqd on $N" persisted $N 0
+ktap_wait "mqd on $N" persisted $N 0
 # acks 0: the write returns at once; the log has it soon after.
 echo hello >/dev/mq/$N/0
 logged_hello() {
 	[ "$(h records "$(qdir $N 0)" 2>/dev/null)" = "0 hello" ]
 }
 ktap_check topic_new "records of $N/0: $(h records "$(qdir $N 0)" 2>&1)" \
-	wait_for "hello in $N/0's log" logged_hello
+	ktap_wait "hello in $N/0's log" logged_hello
 "$MQCTL" topic del $N
-ktap_check topic_del "topics/$N stays" wait_for "topics/$N to go" \
+ktap_check topic_del "topics/$N stays" ktap_wait "topics/$N to go" \
 	test ! -e "$data/topics/$N"
 
 # ---- kill -9 under a producer ----------------------------------------------
 K=${P}k
 "$MQCTL" topic add $K queues 1 acks 1
-wait_for "mqd on $K" persisted $K 0
+ktap_wait "mqd on $K" persisted $K 0
 # acked N: the producer has N writes acknowledged, or more.
 acked() {
 	local n
@@ -298,16 +285,16 @@ acked() {
 }
 h produce /dev/mq/$K/0 "$tmp/stop" "$tmp/prod.log" &
 prod=$!
-wait_for "100 acknowledged writes" acked 100
+ktap_wait "100 acknowledged writes" acked 100
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 pid=
 # The producer must see the persister go (ENOTCONN) before mqd is back,
 # and write on once it is.
-wait_for "a failed write" grep -q '^err' "$tmp/prod.log"
+ktap_wait "a failed write" grep -q '^err' "$tmp/prod.log"
 start_mqd
 n=$(grep -c '^ok' "$tmp/prod.log")
-wait_for "100 writes more" acked $((n + 100))
+ktap_wait "100 writes more" acked $((n + 100))
 touch "$tmp/stop"
 wait "$prod"
 prod=
@@ -341,7 +328,7 @@ ktap_check sigterm "SIGTERM: $(cat "$tmp/mqd.err")" \
 S=${P}s
 "$MQCTL" topic add $S queues 1 acks 1
 if start_mqd --flush sync; then
-	wait_for "mqd on $S" persisted $S 0
+	ktap_wait "mqd on $S" persisted $S 0
 	out=$(h write /dev/mq/$S/0 50 s 2>&1)
 	ktap_check flush_sync "sync: $(grep $S "$tmp/mqd.err")" \
 		is "$out $(qf $S 0 next) $(qf $S 0 durable) $(grep -c "topic $S: persisting 1 queues (sync)" "$tmp/mqd.err")" \
@@ -353,7 +340,7 @@ fi
 # ---- restore after the kernel lost the topic -------------------------------
 "$MQCTL" consume $A group g from-beginning count 150 >/dev/null
 groupfile=$data/topics/$A/groups/0/g
-wait_for "$groupfile" grep -qx "committed = 150" "$groupfile"
+ktap_wait "$groupfile" grep -qx "committed = 150" "$groupfile"
 groups_before=$("$MQCTL" group describe $A g | awk '{ print $1, $2, $3 }')
 stop_mqd
 "$MQCTL" topic del $A
@@ -374,7 +361,7 @@ ktap_check restore_writes "new writes" \
 stop_mqd
 printf '%s\n' "flush = async" "[topic $S]" "flush = sync" >"$tmp/sections.conf"
 if start_mqd -c "$tmp/sections.conf"; then
-	wait_for "mqd on $S" persisted $S 0
+	ktap_wait "mqd on $S" persisted $S 0
 	ktap_check topic_section "$(grep "persisting" "$tmp/mqd.err" | xargs)" \
 		is "$(grep -c "^mqd: info: topic $S: persisting 1 queues (sync)\$" "$tmp/mqd.err") $(grep -c "^mqd: info: topic $A: persisting 2 queues (async)\$" "$tmp/mqd.err")" \
 		"1 1" "$S sync, $A async"
@@ -402,7 +389,7 @@ stop_mqd
 echo "segment-bytes = 4K" >"$tmp/mqd.conf"
 "$MQCTL" topic add $C queues 1 acks 1
 start_mqd -c "$tmp/mqd.conf"
-wait_for "mqd on $C" persisted $C 0
+ktap_wait "mqd on $C" persisted $C 0
 out=$(h write /dev/mq/$C/0 100 c 100 2>&1)
 stop_mqd
 d=$(qdir $C 0)
@@ -433,7 +420,7 @@ data=$tmp/full/data
 F=${P}f
 "$MQCTL" topic add $F queues 1 acks 1 ack-timeout 500
 if start_mqd; then
-	wait_for "mqd on $F" persisted $F 0
+	ktap_wait "mqd on $F" persisted $F 0
 	# 4000-byte messages: the disk holds a dozen at most.
 	out=$(h write /dev/mq/$F/0 100 f 4000 2>&1)
 	acked=${out##* }
@@ -445,7 +432,7 @@ if start_mqd; then
 	# Room again: the next tick's retry writes what waited, whole.
 	mount -o remount,size=8m "$tmp/full"
 	next=$(qf $F 0 next)
-	wait_for "durable $next" test "$(qf $F 0 durable)" = "$next"
+	ktap_wait "durable $next" test "$(qf $F 0 durable)" = "$next"
 	h ring /dev/mq/$F/0 >"$tmp/ring"
 	h log "$(qdir $F 0)" >"$tmp/log"
 	ktap_check full_disk_recovers "$(tail -n 2 "$tmp/mqd.err")" \
