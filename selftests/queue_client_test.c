@@ -145,17 +145,27 @@ static int tally_cb(const struct mq_message *m, void *arg)
 	return 0;
 }
 
-/* Polls @c until it got @n records in all, or a poll waits 5 s for none. */
-static int drain(struct mq_consumer *c, struct tally *t, uint32_t n)
+/*
+ * Polls @c, handing records to @cb, until *@count reaches @n, or a poll
+ * waits 5 s for none: 0, -ETIMEDOUT, or what the poll returned.
+ */
+static int poll_until(struct mq_consumer *c, mq_message_cb cb, void *arg,
+		      const uint32_t *count, uint32_t n)
 {
 	int ret;
 
-	while (t->n < n) {
-		ret = mq_consumer_poll(c, 5000, tally_cb, t);
+	while (*count < n) {
+		ret = mq_consumer_poll(c, 5000, cb, arg);
 		if (ret <= 0)
 			return ret ? ret : -ETIMEDOUT;
 	}
 	return 0;
+}
+
+/* Until the tally holds @n records in all. */
+static int drain(struct mq_consumer *c, struct tally *t, uint32_t n)
+{
+	return poll_until(c, tally_cb, t, &t->n, n);
 }
 
 TEST_F_TIMEOUT(cli, two_groups_get_every_record, 240)
@@ -749,17 +759,10 @@ static int seen_cb(const struct mq_message *m, void *arg)
 	return 0;
 }
 
-/* Polls @c until @s holds @n deliveries, or a poll waits 5 s for none. */
+/* Until @s holds @n deliveries. */
 static int drain_seen(struct mq_consumer *c, struct seen *s, uint32_t n)
 {
-	int ret;
-
-	while (s->count < n) {
-		ret = mq_consumer_poll(c, 5000, seen_cb, s);
-		if (ret <= 0)
-			return ret ? ret : -ETIMEDOUT;
-	}
-	return 0;
+	return poll_until(c, seen_cb, s, &s->count, n);
 }
 
 /* Queues 1 and 3 only: the others' records never come. */
