@@ -180,6 +180,9 @@ static long mq_ioc_group_join(struct file *file, void __user *uarg)
 	    j.start >= __MQ_GROUP_START_MAX ||
 	    (!mq_group_start_takes_offset(j.start) && j.offset))
 		return -EINVAL;
+	/* A log run is a claim, which an auto-commit member cannot take. */
+	if ((j.flags & MQ_GROUP_F_LOG) && (j.flags & MQ_GROUP_F_AUTOCOMMIT))
+		return -EINVAL;
 	if (strnlen(j.name, sizeof(j.name)) == sizeof(j.name) ||
 	    mq_name_problem(j.name))
 		return -EINVAL;

@@ -42,6 +42,9 @@
 #define MQ_ORPHAN		xa_mk_value(0)
 #define MQ_ORPHAN_MARK		XA_MARK_0
 
+/* What a member reading the log may hold uncommitted: ENOBUFS past it. */
+#define MQ_GROUP_LOG_PENDING_MAX	65536
+
 /* Commit events of one group are coalesced over this long. */
 #define MQ_GROUP_NOTIFY_DELAY	msecs_to_jiffies(10)
 
@@ -184,6 +187,7 @@ int mq_group_join(struct mq_queue *q, struct mq_file *mf,
 	}
 	ret = 0;
 	mf->autocommit = j->flags & MQ_GROUP_F_AUTOCOMMIT;
+	mf->glog = j->flags & MQ_GROUP_F_LOG;
 	mf->gcommitted = 0;
 	WRITE_ONCE(g->nmembers, g->nmembers + 1);
 	/* From now on mq_min_cursor() counts the group, not this cursor. */
@@ -235,13 +239,47 @@ bool mq_group_ready(struct mq_group *g)
 	return READ_ONCE(g->norphans_pub) || mq_queue_readable(g->q, READ_ONCE(g->next));
 }
 
-/* A copy into @to; with @to NULL, a claim: *pos says where it is. */
-static ssize_t mq_group_take(struct mq_queue *q, u64 off, bool framed,
-			     struct iov_iter *to, u64 *pos)
+/*
+ * What a delivery to a member that joined with MQ_GROUP_F_LOG does with a
+ * message only the persister's log holds (below the ring's first offset
+ * and the durable offset).  Other members skip such messages.
+ */
+enum mq_take {
+	MQ_TAKE_RING,	/* a read: -EXDEV, the member claims it instead */
+	MQ_TAKE_ANY,	/* a claim: delivered, *pos MQ_GROUP_CLAIM_POS_LOG */
+	MQ_TAKE_LOG,	/* MQ_GROUP_CLAIM_F_LOG_ONLY: and a ring one is -EAGAIN */
+};
+
+/*
+ * A copy into @to; with @to NULL, a claim: *pos says where it is.  The
+ * ring's -ERANGE for a message the log holds becomes what @take says.
+ */
+static ssize_t mq_group_take(struct mq_queue *q, struct mq_file *mf, u64 off,
+			     bool framed, struct iov_iter *to, u64 *pos,
+			     enum mq_take take)
 {
+	ssize_t ret;
+
 	if (!to)
-		return mq_queue_claim_at(q, off, pos);
-	return mq_queue_copy_at(q, off, framed, to);
+		ret = mq_queue_claim_at(q, off, pos);
+	else
+		ret = mq_queue_copy_at(q, off, framed, to);
+	if (!mf->glog)
+		return ret;
+	/*
+	 * Everything below the durable offset is in the log: the persister
+	 * said so in a report, or mqd made the queue start there.
+	 */
+	if (ret == -ERANGE && off < READ_ONCE(q->persist.durable_off)) {
+		if (take == MQ_TAKE_RING)
+			return -EXDEV;
+		*pos = MQ_GROUP_CLAIM_POS_LOG;
+		return 0;
+	}
+	/* A claim of the ring copies nothing: there is nothing to undo. */
+	if (ret >= 0 && take == MQ_TAKE_LOG)
+		return -EAGAIN;
+	return ret;
 }
 
 /*
@@ -254,7 +292,7 @@ static ssize_t mq_group_take(struct mq_queue *q, u64 off, bool framed,
  */
 static ssize_t mq_group_deliver(struct mq_group *g, struct mq_file *mf,
 				u64 *off, bool framed, struct iov_iter *to,
-				u64 *pos, bool run)
+				u64 *pos, bool run, enum mq_take take)
 {
 	struct mq_queue *q = g->q;
 	unsigned long idx;
@@ -266,7 +304,7 @@ static ssize_t mq_group_deliver(struct mq_group *g, struct mq_file *mf,
 		if (WARN_ON_ONCE(!xa_find(&g->pending, &idx, ULONG_MAX,
 					  MQ_ORPHAN_MARK)))
 			break;
-		ret = mq_group_take(q, idx, framed, to, pos);
+		ret = mq_group_take(q, mf, idx, framed, to, pos, take);
 		if (ret == -ERANGE || ret == -ENOENT) {
 			/* Dropped meanwhile (counted as a drop): gone. */
 			xa_erase(&g->pending, idx);
@@ -289,8 +327,15 @@ static ssize_t mq_group_deliver(struct mq_group *g, struct mq_file *mf,
 		return ret;
 	}
 
-	/* Bounded by the ring under MQ_FULL_BLOCK; by this under drop. */
-	if (!mf->autocommit && g->npending > q->ring.imask)
+	/*
+	 * Bounded by the ring under MQ_FULL_BLOCK; by this under drop; and
+	 * for a member reading the log, whose runs the ring does not bound,
+	 * by MQ_GROUP_LOG_PENDING_MAX (an xarray value entry is a few bytes).
+	 */
+	if (!mf->autocommit &&
+	    g->npending > (mf->glog ? max_t(u64, q->ring.imask,
+					    MQ_GROUP_LOG_PENDING_MAX - 1) :
+				      q->ring.imask))
 		return -ENOBUFS;
 	for (;;) {
 		o = g->next;
@@ -300,7 +345,7 @@ static ssize_t mq_group_deliver(struct mq_group *g, struct mq_file *mf,
 			if (ret)
 				return ret;
 		}
-		ret = mq_group_take(q, o, framed, to, pos);
+		ret = mq_group_take(q, mf, o, framed, to, pos, take);
 		if (ret >= 0)
 			break;
 		if (!mf->autocommit)
@@ -335,12 +380,13 @@ ssize_t mq_group_read(struct mq_queue *q, struct mq_file *mf, loff_t *off,
 		} else if (mutex_lock_interruptible(&g->lock)) {
 			return -ERESTARTSYS;
 		}
-		ret = mq_group_deliver(g, mf, &o, framed, to, NULL, false);
+		ret = mq_group_deliver(g, mf, &o, framed, to, NULL, false,
+				       MQ_TAKE_RING);
 		/* Record mode: as many more as fit, none waited for. */
 		while (framed && ret > 0 && iov_iter_count(to)) {
 			/* o moves only with a delivery. */
 			more = mq_group_deliver(g, mf, &o, framed, to, NULL,
-						false);
+						false, MQ_TAKE_RING);
 			if (more <= 0)
 				break;
 			ret += more;
@@ -459,6 +505,7 @@ out:
 int mq_group_claim(struct mq_file *mf, struct mq_group_claim *c)
 {
 	struct mq_group *g = READ_ONCE(mf->group);
+	enum mq_take take;
 	ssize_t ret;
 	u64 o, pos;
 
@@ -467,19 +514,29 @@ int mq_group_claim(struct mq_file *mf, struct mq_group_claim *c)
 	/* An auto-commit member would acknowledge what it has not read. */
 	if (mf->autocommit)
 		return -EINVAL;
+	if ((c->flags & MQ_GROUP_CLAIM_F_LOG_ONLY) && !mf->glog)
+		return -EINVAL;
+	take = c->flags & MQ_GROUP_CLAIM_F_LOG_ONLY ? MQ_TAKE_LOG : MQ_TAKE_ANY;
 	if (mutex_lock_interruptible(&g->lock))
 		return -ERESTARTSYS;
-	ret = mq_group_deliver(g, mf, &o, true, NULL, &c->pos, false);
+	ret = mq_group_deliver(g, mf, &o, true, NULL, &c->pos, false, take);
 	if (ret < 0)
 		goto out;
 	c->offset = o;
 	c->count = 1;
 	/*
+	 * A run is all in the ring or all in the log: one in the ring ends
+	 * at a message the log alone holds (-EXDEV), one in the log at a
+	 * message in the ring (-EAGAIN).
+	 */
+	take = c->pos == MQ_GROUP_CLAIM_POS_LOG ? MQ_TAKE_LOG : MQ_TAKE_RING;
+	/*
 	 * An orphan (below next) goes alone: the records after it in the
 	 * ring were delivered already, or are not the group's to give yet.
 	 */
 	while (o + 1 == g->next && c->count < c->max) {
-		if (mq_group_deliver(g, mf, &o, true, NULL, &pos, true) < 0)
+		if (mq_group_deliver(g, mf, &o, true, NULL, &pos, true,
+				     take) < 0)
 			break;
 		c->count++;
 	}

@@ -156,6 +156,7 @@ struct mq_file {
 	struct mq_group *group;		/* the group it joined, or NULL */
 	u64 gcommitted;			/* what it committed last */
 	bool autocommit;		/* MQ_GROUP_F_AUTOCOMMIT */
+	bool glog;			/* MQ_GROUP_F_LOG */
 	u32 mode;			/* enum mq_mode */
 	/*
 	 * Record mode's splice(2) in: the record being put together from

@@ -17,10 +17,19 @@
  *
  * Asynchronous commits are only recorded, the highest per queue, and
  * issued at the next poll, sync commit or close.
+ *
+ * With MQ_CONSUMER_F_LOG the member joins with MQ_GROUP_F_LOG: when the
+ * group's next messages are older than the ring, the kernel hands this
+ * member a log run (MQ_IOC_GROUP_CLAIM; read(2) says EXDEV first), which
+ * is read from mqd's commit log into the buffer and delivered as a read
+ * is.  The group's accounting stays in the kernel, so commits, orphans
+ * and the seam with the ring are the same as for ring messages.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +39,7 @@
 
 #include "libmq.h"
 #include "internal.h"
+#include "log.h"
 
 /* The read buffer: a whole largest record, and never less than this. */
 #define BUF_MIN		(256 * 1024)
@@ -50,6 +60,12 @@ struct cqueue {
 	uint64_t pos;		/* byte position of the next record */
 	uint64_t off;		/* its offset */
 	uint64_t end;		/* one past the claim's last offset */
+
+	/* MQ_CONSUMER_F_LOG: the queue's log, and a log run not read yet. */
+	char *log_dir;
+	struct mq_log_reader *log;	/* opened at the first log run */
+	uint64_t log_off;		/* where the run's rest starts... */
+	uint64_t log_end;		/* ...and one past its end */
 };
 
 struct mq_consumer {
@@ -137,6 +153,8 @@ void mq_consumer_close(struct mq_consumer *c)
 		if (c->pfd[i].fd >= 0)
 			close(c->pfd[i].fd);
 		mq__ring_unmap(&c->q[i].ring);
+		mq_log_reader_close(c->q[i].log);
+		free(c->q[i].log_dir);
 	}
 	free(c->index);
 	free(c->q);
@@ -145,16 +163,72 @@ void mq_consumer_close(struct mq_consumer *c)
 	free(c);
 }
 
-static int join(int fd, const char *group, uint32_t start, uint32_t flags)
+/*
+ * MQ_CONSUMER_F_LOG: where the commit log of @queue of @topic is, in a
+ * string to free.  mqd's layout: Documentation/mqd.rst, "Data directory".
+ */
+static int log_dir(char **dirp, const char *topic, uint32_t queue)
+{
+	const char *data = getenv("MQ_DATA_DIR");
+
+	if (!data || !*data)
+		data = MQ_DATA_DIR_DEFAULT;
+	size_t size = strlen(data) + strlen(topic) + 32;
+
+	*dirp = malloc(size);
+	if (!*dirp)
+		return -ENOMEM;
+	snprintf(*dirp, size, "%s/topics/%s/%" PRIu32, data, topic, queue);
+	return 0;
+}
+
+/*
+ * MQ_GROUP_START_EARLIEST for a consumer that reads the log: the log's
+ * oldest record, which a new group starts at as a restore does.  A queue
+ * with no log, or an empty one, starts at the ring's oldest as ever.
+ */
+static void log_earliest(const char *dir, uint32_t *start, uint64_t *offset)
+{
+	struct mq_log_reader *r;
+	uint64_t first, next;
+
+	if (mq_log_reader_open(&r, dir))
+		return;
+	if (!mq_log_reader_first_offset(r, &first) &&
+	    !mq_log_reader_next_offset(r, &next) && first < next) {
+		*start = MQ_GROUP_START_RESTORE;
+		*offset = first;
+	}
+	mq_log_reader_close(r);
+}
+
+static int join(int fd, const char *group, uint32_t start, uint64_t offset,
+		uint32_t flags)
 {
 	struct mq_group_join j;
 
 	memset(&j, 0, sizeof(j));
 	j.size = sizeof(j);
-	j.flags = flags & MQ_CONSUMER_F_AUTOCOMMIT ? MQ_GROUP_F_AUTOCOMMIT : 0;
+	if (flags & MQ_CONSUMER_F_AUTOCOMMIT)
+		j.flags |= MQ_GROUP_F_AUTOCOMMIT;
+	if (flags & MQ_CONSUMER_F_LOG)
+		j.flags |= MQ_GROUP_F_LOG;
 	j.start = start;
+	j.offset = offset;
 	strcpy(j.name, group);	/* mq__name_check() bounded it */
 	return ioctl(fd, MQ_IOC_GROUP_JOIN, &j) ? -errno : 0;
+}
+
+/* MQ_CONSUMER_F_LOG needs MQ_FEAT_LOG of the kernel behind @fd. */
+static int log_supported(int fd)
+{
+	uint64_t features;
+	int ret;
+
+	ret = mq__queue_features(fd, &features);
+	if (ret)
+		return ret;
+	return features & MQ_FEAT_LOG ? 0 : -EOPNOTSUPP;
 }
 
 /* ENOTTY from one of MQ_FEAT_CLIENT's ioctls: a kernel without it. */
@@ -200,6 +274,9 @@ int mq_consumer_open_queues(struct mq_consumer **cp, const char *topic,
 	 */
 	if ((flags & MQ_CONSUMER_F_MMAP) && (flags & MQ_CONSUMER_F_AUTOCOMMIT))
 		return -EINVAL;
+	/* A log run is a claim, which needs a commit. */
+	if ((flags & MQ_CONSUMER_F_LOG) && (flags & MQ_CONSUMER_F_AUTOCOMMIT))
+		return -EINVAL;
 
 	ret = mq__topic_config(topic, &cfg);
 	if (ret)
@@ -221,15 +298,15 @@ int mq_consumer_open_queues(struct mq_consumer **cp, const char *topic,
 	c->index = malloc(cfg.queues * sizeof(*c->index));
 	c->q = calloc(nsub, sizeof(*c->q));
 	c->pfd = calloc(nsub, sizeof(*c->pfd));
-	if (!(flags & MQ_CONSUMER_F_MMAP)) {
+	/* Reads, and log runs, land in the buffer. */
+	if (!(flags & MQ_CONSUMER_F_MMAP) || (flags & MQ_CONSUMER_F_LOG)) {
 		c->size = MQ_RECORD_ALIGN(MQ_RECORD_HDR_SIZE +
 					  (uint64_t)cfg.max_msg_size);
 		if (c->size < BUF_MIN)
 			c->size = BUF_MIN;
 		c->buf = malloc(c->size);
 	}
-	if (!c->index || !c->q || !c->pfd ||
-	    (!(flags & MQ_CONSUMER_F_MMAP) && !c->buf)) {
+	if (!c->index || !c->q || !c->pfd || (c->size && !c->buf)) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -251,11 +328,24 @@ int mq_consumer_open_queues(struct mq_consumer **cp, const char *topic,
 		c->q[i].queue = queue;
 	}
 	for (i = 0; i < c->nsub; i++) {
+		uint32_t qstart = start;
+		uint64_t qoffset = 0;
+
 		ret = mq__queue_open(topic, c->q[i].queue, O_RDONLY | O_NONBLOCK);
 		if (ret < 0)
 			goto fail;
 		c->pfd[i].fd = ret;
-		ret = join(c->pfd[i].fd, group, start, flags);
+		if (flags & MQ_CONSUMER_F_LOG) {
+			ret = log_supported(c->pfd[i].fd);
+			if (!ret)
+				ret = log_dir(&c->q[i].log_dir, topic,
+					      c->q[i].queue);
+			if (ret)
+				goto fail;
+			if (start == MQ_GROUP_START_EARLIEST)
+				log_earliest(c->q[i].log_dir, &qstart, &qoffset);
+		}
+		ret = join(c->pfd[i].fd, group, qstart, qoffset, flags);
 		if (ret)
 			goto fail;
 		if (flags & MQ_CONSUMER_F_MMAP) {
@@ -435,45 +525,139 @@ bug:
 	return -EIO;
 }
 
+static bool log_run(const struct cqueue *q)
+{
+	return q->log_off < q->log_end;
+}
+
 /*
- * Takes what subscribed queue @i has for this member: a read into the
- * buffer, or a claim.  0, -EAGAIN when another member took it first, or
- * -errno.
+ * Reads the next records of queue @i's log run into the empty buffer:
+ * those of one segment, from the run's next offset on, the run's own
+ * only.  0 (the buffer may stay empty: records the log has no more,
+ * deleted by retention, are skipped as a ring drop is), or -errno: the
+ * log is missing (-ENOENT; the run waits, as undelivered), or -EBADMSG
+ * for a record that fails its checks (the run's rest is dropped).
  */
-static int fetch(struct mq_consumer *c, uint32_t i)
+static int log_fill(struct mq_consumer *c, uint32_t i)
+{
+	struct cqueue *q = &c->q[i];
+	const struct mq_record *r;
+	uint64_t last = 0;
+	size_t at, len;
+	ssize_t got;
+	int ret;
+
+	if (!q->log) {
+		ret = mq_log_reader_open(&q->log, q->log_dir);
+		if (ret)
+			return ret;
+	}
+	got = mq_log_read(q->log, q->log_off, c->buf, c->size);
+	if (got < 0) {
+		if (got == -EBADMSG)
+			q->log_off = q->log_end;
+		return (int)got;
+	}
+	/* Up to the run's end: what follows is not this member's. */
+	for (at = 0; at + MQ_RECORD_HDR_SIZE <= (size_t)got; at += len) {
+		r = (const void *)(c->buf + at);
+		len = MQ_RECORD_ALIGN(r->len);
+		if (r->len < MQ_RECORD_HDR_SIZE || len > (size_t)got - at ||
+		    r->offset >= q->log_end)
+			break;
+		last = r->offset;
+	}
+	c->buf_index = i;
+	c->pos = 0;
+	c->len = at;
+	/* Nothing left, or the run ends in this segment: it is read. */
+	q->log_off = at && at == (size_t)got ? last + 1 : q->log_end;
+	return 0;
+}
+
+/*
+ * Asks for a log run on queue @i: with @log_only for a member that has
+ * no mapping, which then gets -EAGAIN when the group's next message is
+ * in the ring after all.  Sets the run, or the ring claim, in q[@i].
+ */
+static int claim(struct mq_consumer *c, uint32_t i, bool log_only)
 {
 	struct mq_group_claim cl;
 	struct cqueue *q = &c->q[i];
-	ssize_t got;
 
-	if (!mmap_mode(c)) {
-		got = read(c->pfd[i].fd, c->buf, c->size);
-		if (got < 0)
-			return -errno;
-		c->buf_index = i;
-		c->len = (size_t)got;
-		c->pos = 0;
-		return 0;
-	}
 	memset(&cl, 0, sizeof(cl));
 	cl.size = sizeof(cl);
 	cl.max = CLAIM_MAX;
+	if (log_only)
+		cl.flags = MQ_GROUP_CLAIM_F_LOG_ONLY;
 	if (ioctl(c->pfd[i].fd, MQ_IOC_GROUP_CLAIM, &cl))
 		return client_errno();
 	if (!cl.count || cl.end <= cl.offset)
 		return -EIO;
+	if (cl.pos == MQ_GROUP_CLAIM_POS_LOG) {
+		if (!q->log_dir)
+			return -EIO;	/* a run we did not ask for */
+		q->log_off = cl.offset;
+		q->log_end = cl.end;
+		return log_fill(c, i);
+	}
 	q->pos = cl.pos;
 	q->off = cl.offset;
 	q->end = cl.end;
 	return 0;
 }
 
+/*
+ * Takes what subscribed queue @i has for this member: a read into the
+ * buffer, a log run into it, or a claim.  0, -EAGAIN when another member
+ * took it first, or -errno.
+ */
+static int fetch(struct mq_consumer *c, uint32_t i)
+{
+	ssize_t got;
+	int ret;
+
+	if (mmap_mode(c))
+		return claim(c, i, false);
+	got = read(c->pfd[i].fd, c->buf, c->size);
+	if (got < 0 && errno == EXDEV) {
+		/* The group's next message is in the log alone. */
+		ret = claim(c, i, true);
+		if (ret != -EAGAIN)
+			return ret;
+		/* Another member took the log's: ours may be in the ring. */
+		got = read(c->pfd[i].fd, c->buf, c->size);
+	}
+	if (got < 0)
+		return errno == EXDEV ? -EAGAIN : -errno;
+	c->buf_index = i;
+	c->len = (size_t)got;
+	c->pos = 0;
+	return 0;
+}
+
+/* The buffer's records, then the rest of queue @i's log run, if any. */
+static int deliver_copied(struct mq_consumer *c, uint32_t i, mq_message_cb cb,
+			  void *arg, int *n)
+{
+	int ret;
+
+	for (;;) {
+		ret = deliver_buf(c, cb, arg, n);
+		if (ret || !log_run(&c->q[i]))
+			return ret;
+		ret = log_fill(c, i);
+		if (ret)
+			return ret;
+	}
+}
+
 static int deliver(struct mq_consumer *c, uint32_t i, mq_message_cb cb,
 		   void *arg, int *n)
 {
-	if (mmap_mode(c))
+	if (mmap_mode(c) && c->q[i].off < c->q[i].end)
 		return deliver_claim(&c->q[i], cb, arg, n);
-	return deliver_buf(c, cb, arg, n);
+	return deliver_copied(c, i, cb, arg, n);
 }
 
 /* What earlier calls took and their callbacks did not, first. */
@@ -483,13 +667,24 @@ static int deliver_left(struct mq_consumer *c, mq_message_cb cb, void *arg,
 	uint32_t k, i;
 	int ret;
 
-	if (!mmap_mode(c))
-		return deliver_buf(c, cb, arg, n);
-	for (k = 0; k < c->nsub; k++) {
-		i = (c->next + k) % c->nsub;
-		ret = deliver_claim(&c->q[i], cb, arg, n);
+	/* The buffer's records are the oldest taken. */
+	if (c->pos < c->len) {
+		ret = deliver_copied(c, c->buf_index, cb, arg, n);
 		if (ret)
 			return ret;
+	}
+	for (k = 0; k < c->nsub; k++) {
+		i = (c->next + k) % c->nsub;
+		if (log_run(&c->q[i])) {
+			ret = deliver_copied(c, i, cb, arg, n);
+			if (ret)
+				return ret;
+		}
+		if (mmap_mode(c)) {
+			ret = deliver_claim(&c->q[i], cb, arg, n);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }
@@ -620,13 +815,19 @@ int mq_consumer_seek(struct mq_consumer *c, uint32_t queue, uint32_t start,
 	s.size = sizeof(s);
 	s.start = start;
 	s.offset = offset;
+	q = &c->q[i];
+	/* The beginning of a queue with a log is the log's. */
+	if (q->log_dir && start == MQ_GROUP_START_EARLIEST) {
+		offset = 0;
+		log_earliest(q->log_dir, &s.start, &offset);
+		s.offset = offset;
+	}
 	if (ioctl(c->pfd[i].fd, MQ_IOC_GROUP_SEEK, &s))
 		return client_errno();
 	/* The group forgot what it had pending there: so do we. */
-	q = &c->q[i];
-	if (mmap_mode(c))
-		q->off = q->end;
-	else if (c->buf_index == (uint32_t)i)
+	q->off = q->end;
+	q->log_off = q->log_end;
+	if (c->buf_index == (uint32_t)i)
 		c->pos = c->len = 0;
 	if (q->commit_pending) {
 		q->commit_pending = false;

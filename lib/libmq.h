@@ -247,8 +247,22 @@ struct mq_consumer;
  * whose full policy is MQ_FULL_DROP (-EINVAL).  LIBMQ_5.
  */
 #define MQ_CONSUMER_F_MMAP		(1U << 1)
+/*
+ * Read what the ring no longer holds from mqd's commit log
+ * (Documentation/log.rst), read-only, under the data directory named by
+ * the environment's MQ_DATA_DIR, else MQ_DATA_DIR_DEFAULT: a group behind
+ * the ring continues from the log into the ring with no gap and no
+ * duplicate, and MQ_GROUP_START_EARLIEST means the log's oldest record.
+ * Not with AUTOCOMMIT (-EINVAL); -EOPNOTSUPP on a kernel without
+ * MQ_FEAT_LOG.  LIBMQ_5, library 1.6.
+ */
+#define MQ_CONSUMER_F_LOG		(1U << 2)
 #define MQ_CONSUMER_F_ALL		(MQ_CONSUMER_F_AUTOCOMMIT | \
-					 MQ_CONSUMER_F_MMAP)
+					 MQ_CONSUMER_F_MMAP | \
+					 MQ_CONSUMER_F_LOG)
+
+/* Where mqd keeps its commit logs unless told otherwise. */
+#define MQ_DATA_DIR_DEFAULT		"/var/lib/mq"
 
 /* One record as the callback sees it: valid only during the call. */
 struct mq_message {

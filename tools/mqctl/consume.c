@@ -6,6 +6,7 @@
  *   mqctl [-j] consume TOPIC [queue N] [group GROUP]
  *                      [from-beginning | offset N] [follow] [count N]
  *                      [format raw|json|hex] [headers] [nul | lenprefix]
+ *                      [data-dir DIR]
  *
  * Every queue (or queue N) is read in record mode, non-blocking, one
  * batch per queue in turn.  A private reader starts at the queue's next
@@ -15,6 +16,15 @@
  * queue has nothing more; with it, it waits (poll) until SIGINT or
  * SIGTERM.  count N stops after N messages; a member's records read
  * beyond them are not committed and go back to the group.
+ *
+ * What the ring no longer holds is read from the queue's commit log
+ * under mqd's data directory (data-dir DIR, else $MQ_DATA_DIR, else
+ * /var/lib/mq), read-only, when it has one: from-beginning starts at the
+ * log's oldest record.  A private reader reads the log until its offset
+ * is in the ring (lseek(2) there succeeds), then the ring: no gap, no
+ * duplicate.  A member joins with MQ_GROUP_F_LOG and, when its read says
+ * EXDEV, claims a log run (MQ_GROUP_CLAIM_F_LOG_ONLY), prints it from the
+ * log and commits it as it commits a read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +40,7 @@
 #include "parse.h"
 #include "print.h"
 #include "libmq.h"
+#include "log.h"
 #include "record.h"
 #include "subcommands.h"
 
@@ -39,6 +50,7 @@ static void show_usage(FILE *f)
 		"Usage: %1$s [-j] consume TOPIC [queue N] [group GROUP]\n"
 		"                      [from-beginning | offset N] [follow] [count N]\n"
 		"                      [format raw|json|hex] [headers] [nul | lenprefix]\n"
+		"                      [data-dir DIR]\n"
 		"       %1$s consume help\n"
 		"\n"
 		"Prints the messages of every queue of TOPIC, or of queue N, from the\n"
@@ -51,7 +63,10 @@ static void show_usage(FILE *f)
 		"[key KEY]\" and a tab first.  json (or -j): an object per line, with\n"
 		"topic, queue, offset, timestamp, key and value, key and value as\n"
 		"strings if UTF-8, else as key_base64 and value_base64.  hex: as\n"
-		"hexdump -C, after the headers line if asked.\n",
+		"hexdump -C, after the headers line if asked.\n"
+		"What the ring no longer holds is read from the queue's commit log in\n"
+		"mqd's data directory DIR (default $MQ_DATA_DIR, else /var/lib/mq), if it\n"
+		"has one; from-beginning then starts at the log's oldest message.\n",
 		PROG_NAME);
 }
 
@@ -178,7 +193,121 @@ struct queue_file {
 	int fd;
 	uint32_t queue;
 	uint64_t committed;	/* what this member committed last */
+	struct mq_log_reader *log;	/* the queue's commit log, or NULL */
+	bool in_log;		/* a private reader reading the log... */
+	uint64_t log_pos;	/* ...from this offset */
 };
+
+static int seek_first(const char *topic, struct queue_file *f);
+
+/*
+ * Prints the records of @buf (@n bytes) below offset @end, as many as
+ * count allows, each checked first: sets *@next past the last printed.
+ * The number printed, or an exit status for a bad record (as a negative).
+ */
+static int print_batch(struct consumer *c, const struct queue_file *f,
+		       const char *buf, size_t n, uint64_t end, uint64_t *next)
+{
+	const struct mq_record *r;
+	size_t pos = 0;
+	int printed = 0;
+
+	while (pos < n && (!c->count || c->printed < c->count)) {
+		r = (const struct mq_record *)(buf + pos);
+		if (n - pos < MQ_RECORD_HDR_SIZE ||
+		    r->len < MQ_RECORD_HDR_SIZE ||
+		    MQ_RECORD_ALIGN(r->len) > n - pos ||
+		    (uint64_t)r->key_len + r->value_len != r->len - MQ_RECORD_HDR_SIZE ||
+		    mq_crc32c(buf + pos + MQ_RECORD_CRC_START,
+			   r->len - MQ_RECORD_CRC_START) != r->crc)
+			return -queue_error(-EBADMSG, NULL, "cannot read %s/%" PRIu32,
+					    c->topic, f->queue);
+		if (r->offset >= end)
+			break;
+		print_record(c, f->queue, r);
+		c->printed++;
+		*next = r->offset + 1;
+		printed++;
+		pos += MQ_RECORD_ALIGN(r->len);
+	}
+	/* Printed means written: only then is it committed. */
+	if (fflush(stdout)) {
+		fprintf(stderr, "%s: cannot write standard output: %s\n",
+			PROG_NAME, strerror(errno));
+		return -EXIT_IO;
+	}
+	return printed;
+}
+
+/* A member acknowledges what it printed: up to @next, never backwards. */
+static int commit_to(struct consumer *c, struct queue_file *f, uint64_t next)
+{
+	struct mq_commit commit = { .size = sizeof(commit) };
+
+	/* A redelivered record is acked by the same offset. */
+	commit.offset = next > f->committed ? next : f->committed;
+	if (ioctl(f->fd, MQ_IOC_COMMIT, &commit))
+		return queue_error(-errno, NULL, "cannot commit %s/%" PRIu32
+				   " at offset %" PRIu64, c->topic,
+				   f->queue, (uint64_t)commit.offset);
+	f->committed = commit.offset;
+	return 0;
+}
+
+/*
+ * Reads the records of @f's log from offset *@pos and below @end, one
+ * segment's worth, and prints them: moves *@pos past what was read.  The
+ * number printed (0: the log has nothing there), or an exit status as a
+ * negative number.
+ */
+static int log_batch(struct consumer *c, struct queue_file *f, char *buf,
+		     size_t cap, uint64_t *pos, uint64_t end)
+{
+	uint64_t next = *pos;
+	ssize_t n;
+	int ret;
+
+	n = mq_log_read(f->log, *pos, buf, cap);
+	if (n < 0)
+		return -queue_error((int)n, NULL, "cannot read the log of %s/%" PRIu32
+				    " at offset %" PRIu64, c->topic, f->queue, *pos);
+	ret = print_batch(c, f, buf, (size_t)n, end, &next);
+	if (ret > 0)
+		*pos = next;
+	return ret;
+}
+
+/*
+ * A member's log run: the group's next messages are in the log alone
+ * (its read said EXDEV).  Claims them and prints them from the log: 1,
+ * 0 when another member took them first, or an exit status.
+ */
+static int consume_log_run(struct consumer *c, struct queue_file *f,
+			   char *buf, size_t cap)
+{
+	struct mq_group_claim cl = {
+		.size = sizeof(cl),
+		.flags = MQ_GROUP_CLAIM_F_LOG_ONLY,
+		.max = 1024,
+	};
+	uint64_t pos;
+	int ret = 0;
+
+	if (ioctl(f->fd, MQ_IOC_GROUP_CLAIM, &cl))
+		return errno == EAGAIN ? 0 :
+		       queue_error(-errno, NULL, "cannot claim from %s/%" PRIu32,
+				   c->topic, f->queue);
+	pos = cl.offset;
+	while (pos < cl.end && (!c->count || c->printed < c->count)) {
+		ret = log_batch(c, f, buf, cap, &pos, cl.end);
+		if (ret < 0)
+			return -ret;
+		/* Gone from the log too (retention): skipped, as a drop. */
+		if (!ret)
+			pos = cl.end;
+	}
+	return commit_to(c, f, pos) ?: 1;
+}
 
 /*
  * Reads one batch of @f and prints it (as much of it as count allows):
@@ -187,50 +316,42 @@ struct queue_file {
 static int consume_batch(struct consumer *c, struct queue_file *f,
 			 bool group, char *buf, size_t cap)
 {
-	struct mq_commit commit = { .size = sizeof(commit) };
-	const struct mq_record *r;
 	uint64_t next = 0;
-	bool any = false;
-	size_t pos = 0;
 	ssize_t n;
+	int ret;
 
+	if (f->in_log) {
+		/* In the ring now: from here the ring has it all. */
+		if (lseek(f->fd, (off_t)f->log_pos, SEEK_SET) >= 0) {
+			f->in_log = false;
+		} else if (errno != ERANGE) {
+			return queue_error(-errno, NULL, "cannot seek %s/%" PRIu32
+					   " to offset %" PRIu64, c->topic,
+					   f->queue, f->log_pos);
+		} else {
+			ret = log_batch(c, f, buf, cap, &f->log_pos, UINT64_MAX);
+			if (ret)
+				return ret < 0 ? -ret : 1;
+			/* Neither the log nor the ring has it: lost. */
+			f->in_log = false;
+			ret = seek_first(c->topic, f);
+			if (ret)
+				return ret;
+		}
+	}
 	n = read(f->fd, buf, cap);
+	if (n < 0 && errno == EXDEV && group && f->log)
+		return consume_log_run(c, f, buf, cap);
 	if (!n || (n < 0 && (errno == EAGAIN || errno == EINTR)))
 		return 0;
 	if (n < 0)
 		return queue_error(-errno, NULL, "cannot read %s/%" PRIu32,
 				   c->topic, f->queue);
-	while (pos < (size_t)n && (!c->count || c->printed < c->count)) {
-		r = (const struct mq_record *)(buf + pos);
-		if ((size_t)n - pos < MQ_RECORD_HDR_SIZE ||
-		    r->len < MQ_RECORD_HDR_SIZE ||
-		    MQ_RECORD_ALIGN(r->len) > (size_t)n - pos ||
-		    (uint64_t)r->key_len + r->value_len != r->len - MQ_RECORD_HDR_SIZE ||
-		    mq_crc32c(buf + pos + MQ_RECORD_CRC_START,
-			   r->len - MQ_RECORD_CRC_START) != r->crc)
-			return queue_error(-EBADMSG, NULL, "cannot read %s/%" PRIu32,
-					   c->topic, f->queue);
-		print_record(c, f->queue, r);
-		c->printed++;
-		next = r->offset + 1;
-		any = true;
-		pos += MQ_RECORD_ALIGN(r->len);
-	}
-	/* Printed means written: only then is it committed. */
-	if (fflush(stdout)) {
-		fprintf(stderr, "%s: cannot write standard output: %s\n",
-			PROG_NAME, strerror(errno));
-		return EXIT_IO;
-	}
-	if (group && any) {
-		/* Never backwards: a redelivered record is acked by the same offset. */
-		commit.offset = next > f->committed ? next : f->committed;
-		if (ioctl(f->fd, MQ_IOC_COMMIT, &commit))
-			return queue_error(-errno, NULL, "cannot commit %s/%" PRIu32
-					   " at offset %" PRIu64, c->topic,
-					   f->queue, (uint64_t)commit.offset);
-		f->committed = commit.offset;
-	}
+	ret = print_batch(c, f, buf, (size_t)n, UINT64_MAX, &next);
+	if (ret < 0)
+		return -ret;
+	if (group && ret)
+		return commit_to(c, f, next) ?: 1;
 	return 1;
 }
 
@@ -287,6 +408,40 @@ out:
 	return ret;
 }
 
+/*
+ * Opens the commit log of @f's queue in @data_dir, if it has one, and
+ * says where it starts in *@first (UINT64_MAX: no log, or an empty one).
+ * 0, or an exit status.
+ */
+static int open_log(const char *data_dir, const char *topic,
+		    struct queue_file *f, uint64_t *first)
+{
+	char dir[4096];
+	uint64_t next;
+	int ret;
+
+	*first = UINT64_MAX;
+	if (snprintf(dir, sizeof(dir), "%s/topics/%s/%" PRIu32, data_dir,
+		     topic, f->queue) >= (int)sizeof(dir))
+		return queue_error(-ENAMETOOLONG, NULL, "cannot open the log of %s/%" PRIu32,
+				   topic, f->queue);
+	ret = mq_log_reader_open(&f->log, dir);
+	if (ret == -ENOENT) {
+		f->log = NULL;
+		return 0;
+	}
+	if (!ret)
+		ret = mq_log_reader_first_offset(f->log, first);
+	if (!ret)
+		ret = mq_log_reader_next_offset(f->log, &next);
+	if (ret)
+		return queue_error(ret, NULL, "cannot open the log of %s/%" PRIu32 " in %s",
+				   topic, f->queue, data_dir);
+	if (*first >= next)
+		*first = UINT64_MAX;
+	return 0;
+}
+
 static int parse_number_kw(const char *kw, const char *val, uint64_t *v)
 {
 	int ret = parse_u64(val, v);
@@ -306,9 +461,9 @@ int consume_main(int argc, char *argv[], struct options *opts)
 	struct pollfd *pfds = NULL;
 	struct sigaction sa;
 	const char *group = NULL, *start_kw = NULL, *framing_kw = NULL;
-	const char *format_kw = NULL;
+	const char *format_kw = NULL, *data_dir = NULL;
 	bool has_queue = false, has_count = false, follow = false;
-	uint64_t queue = 0, offset = 0;
+	uint64_t queue = 0, offset = 0, log_first;
 	uint32_t nfiles = 0, q;
 	char path[sizeof("/dev/mq//") + MQ_NAME_MAX + 10];
 	char *buf = NULL;
@@ -326,7 +481,7 @@ int consume_main(int argc, char *argv[], struct options *opts)
 		const char *kw = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		bool valued = !strcmp(kw, "queue") || !strcmp(kw, "group") ||
 			      !strcmp(kw, "offset") || !strcmp(kw, "count") ||
-			      !strcmp(kw, "format");
+			      !strcmp(kw, "format") || !strcmp(kw, "data-dir");
 
 		if (!strcmp(kw, "-j") || !strcmp(kw, "--json")) {
 			opts->json = true;
@@ -388,6 +543,12 @@ int consume_main(int argc, char *argv[], struct options *opts)
 				return usage_error("invalid format \"%s\": expected \"raw\", \"json\" or \"hex\"",
 						   val);
 			format_kw = val;
+		} else if (!strcmp(kw, "data-dir")) {
+			if (data_dir)
+				return usage_error("duplicate keyword \"data-dir\"");
+			if (!*val)
+				return usage_error("invalid data-dir \"\": an empty path");
+			data_dir = val;
 		} else if (!strcmp(kw, "headers")) {
 			if (c.headers)
 				return usage_error("duplicate keyword \"headers\"");
@@ -421,6 +582,11 @@ int consume_main(int argc, char *argv[], struct options *opts)
 		c.lenprefix = framing_kw[0] == 'l';
 		c.delim = '\0';
 	}
+
+	if (!data_dir)
+		data_dir = getenv("MQ_DATA_DIR");
+	if (!data_dir || !*data_dir)
+		data_dir = MQ_DATA_DIR_DEFAULT;
 
 	ret = topic_config(c.topic, "consume from", &cfg);
 	if (ret)
@@ -462,6 +628,8 @@ int consume_main(int argc, char *argv[], struct options *opts)
 			queue_error(-errno, NULL, "cannot set %s to record mode", path);
 			goto out;
 		}
+		if (open_log(data_dir, c.topic, f, &log_first))
+			goto out;
 		if (group) {
 			struct mq_group_join join = {
 				.size = sizeof(join),
@@ -471,6 +639,20 @@ int consume_main(int argc, char *argv[], struct options *opts)
 				.offset = offset,
 			};
 
+			/*
+			 * With a log, a new group may start where only the
+			 * log has messages: a restore's start.
+			 */
+			if (f->log) {
+				join.flags = MQ_GROUP_F_LOG;
+				if (start_kw && start_kw[0] == 'f' &&
+				    log_first != UINT64_MAX) {
+					join.start = MQ_GROUP_START_RESTORE;
+					join.offset = log_first;
+				} else if (start_kw && start_kw[0] == 'o') {
+					join.start = MQ_GROUP_START_RESTORE;
+				}
+			}
 			strcpy(join.name, group);
 			if (ioctl(f->fd, MQ_IOC_GROUP_JOIN, &join)) {
 				queue_error(-errno, NULL, "cannot join group %s on %s/%" PRIu32,
@@ -480,7 +662,18 @@ int consume_main(int argc, char *argv[], struct options *opts)
 		} else if (start_kw && start_kw[0] == 'f') {
 			if (seek_first(c.topic, f))
 				goto out;
+			/* The log's oldest, if older than the ring's. */
+			if (log_first < (uint64_t)lseek(f->fd, 0, SEEK_CUR)) {
+				f->in_log = true;
+				f->log_pos = log_first;
+			}
 		} else if (start_kw && lseek(f->fd, (off_t)offset, SEEK_SET) < 0) {
+			/* Older than the ring: the log may have it. */
+			if (errno == ERANGE && f->log) {
+				f->in_log = true;
+				f->log_pos = offset;
+				continue;
+			}
 			queue_error(-errno, NULL, "cannot seek %s/%" PRIu32 " to offset %" PRIu64,
 				    c.topic, q, offset);
 			goto out;
@@ -512,8 +705,10 @@ int consume_main(int argc, char *argv[], struct options *opts)
 	}
 	ret = 0;
 out:
-	for (q = 0; q < nfiles; q++)
+	for (q = 0; q < nfiles; q++) {
 		close(files[q].fd);
+		mq_log_reader_close(files[q].log);
+	}
 	free(pfds);
 	free(files);
 	free(buf);

@@ -183,7 +183,8 @@
 #define MQ_FEAT_QUEUES		(1ULL << 0)	/* topics, queues, netlink family */
 #define MQ_FEAT_GROUPS		(1ULL << 1)	/* consumer groups, commits */
 #define MQ_FEAT_ALL		(MQ_FEAT_QUEUES | MQ_FEAT_GROUPS | MQ_FEAT_MMAP | \
-				 MQ_FEAT_RECORD | MQ_FEAT_DURABLE | MQ_FEAT_CLIENT)
+				 MQ_FEAT_RECORD | MQ_FEAT_DURABLE | MQ_FEAT_CLIENT | \
+				 MQ_FEAT_LOG)
 
 /* Limits. */
 #define MQ_NAME_MAX		64		/* bytes with the NUL */
@@ -316,7 +317,8 @@ enum mq_group_start {
 #define MQ_OFFSET_LIMIT		(1ULL << 63)
 
 #define MQ_GROUP_F_AUTOCOMMIT	(1U << 0)
-#define MQ_GROUP_F_ALL		(MQ_GROUP_F_AUTOCOMMIT)
+#define MQ_GROUP_F_LOG		(1U << 1)	/* MQ_FEAT_LOG: reads the log */
+#define MQ_GROUP_F_ALL		(MQ_GROUP_F_AUTOCOMMIT | MQ_GROUP_F_LOG)
 
 struct mq_group_join {
 	__u32 size;		/* in: sizeof(struct mq_group_join) */
@@ -617,11 +619,15 @@ struct mq_group_seek {
 
 #define MQ_GROUP_SEEK_SIZE_VER0		32
 
-#define MQ_GROUP_CLAIM_F_ALL	0	/* no flags are defined yet */
+#define MQ_GROUP_CLAIM_F_LOG_ONLY	(1U << 0)	/* MQ_FEAT_LOG */
+#define MQ_GROUP_CLAIM_F_ALL	(MQ_GROUP_CLAIM_F_LOG_ONLY)
+
+/* A claim's @pos when its messages are in the commit log (MQ_FEAT_LOG). */
+#define MQ_GROUP_CLAIM_POS_LOG	(~0ULL)
 
 struct mq_group_claim {
 	__u32 size;		/* in: sizeof(struct mq_group_claim) */
-	__u32 flags;		/* in: MQ_GROUP_CLAIM_F_*, none yet */
+	__u32 flags;		/* in: MQ_GROUP_CLAIM_F_* */
 	__u32 max;		/* in: the most messages, at least 1 */
 	__u32 count;		/* out: messages claimed; in: zero */
 	__u64 offset;		/* out: the first one's offset; in: zero */
@@ -634,5 +640,30 @@ struct mq_group_claim {
 
 #define MQ_IOC_GROUP_SEEK	_IOW(MQ_IOC_MAGIC, 0x12, struct mq_group_seek)
 #define MQ_IOC_GROUP_CLAIM	_IOWR(MQ_IOC_MAGIC, 0x13, struct mq_group_claim)
+
+/* ---- members reading the commit log ------------------------------------- */
+
+/*
+ * A consumer asking for an offset the ring no longer holds reads it from
+ * the persister's commit log (Documentation/log.rst), while the group's
+ * accounting (who has what, what is committed) stays here
+ * (Documentation/abi.rst, "Reading the log"):
+ *
+ * MQ_GROUP_F_LOG at MQ_IOC_GROUP_JOIN: the member can read the log.  When
+ *	the group's next message (an orphan first, as ever) is below the
+ *	ring's first offset and below the durable offset, so that it is in
+ *	the log and only there, the member's read(2) fails with EXDEV and
+ *	MQ_IOC_GROUP_CLAIM delivers a log run: up to @max messages from
+ *	there, all below both offsets, with @pos MQ_GROUP_CLAIM_POS_LOG.
+ *	The member reads [@offset, @end) from the log and commits as for
+ *	any claim.  Messages below the first offset and not durable were
+ *	lost before a persister had them: skipped, as for every member.
+ *	Without the flag a group skips what the ring no longer holds.  With
+ *	MQ_GROUP_F_AUTOCOMMIT: EINVAL (a log run is a claim).
+ * MQ_GROUP_CLAIM_F_LOG_ONLY: a log run or EAGAIN, never a ring run: for a
+ *	member that reads with read(2) and has no mapping.  From a member
+ *	that did not join with MQ_GROUP_F_LOG: EINVAL.
+ */
+#define MQ_FEAT_LOG		(1ULL << 6)	/* the flags just described */
 
 #endif /* _UAPI_LINUX_MQ_H */
