@@ -41,6 +41,7 @@ CASES=(refuse_second refuse_format refuse_flag refuse_no_module
        sigterm
        flush_sync topic_section
        restore_topic restore_groups restore_writes
+       past_from_beginning past_offset past_group
        torn_tail corrupt_segment
        full_disk_acked_kept full_disk_recovers)
 
@@ -356,6 +357,23 @@ out=$(h write /dev/mq/$A/0 2 again 2>&1)
 ktap_check restore_writes "new writes" \
 	is "$out $(qf $A 0 next) $(qf $A 0 durable) $(h records "$(qdir $A 0)" | tail -n 2 | tr '\n' ' ')" \
 	"ok 2 202 202 200 again0 201 again1 " "writes, next, durable, last records"
+
+# ---- reading the past: the log, then the ring, no gap, no duplicate -------
+# $A/0 now has offsets 0-199 in the log only (the ring starts at 200)
+# and 200-201 in both.  "OFFSET VALUE" a line:
+consumed() {
+	"$MQCTL" consume $A queue 0 headers "$@" | awk -F'\t' '{ split($1, h, " "); print h[4], $2 }'
+}
+want=$(for i in $(seq 0 199); do echo "$i message $i"; done; echo "200 again0"; echo "201 again1")
+ktap_check past_from_beginning "from-beginning" \
+	is "$(consumed from-beginning data-dir "$data" | md5sum) $(qf $A 0 first)" \
+	"$(echo "$want" | md5sum) 200" "offsets and values from the log's first, the ring's first"
+ktap_check past_offset "offset 198" \
+	is "$(MQ_DATA_DIR=$data consumed offset 198 | tr '\n' ' ')" \
+	"198 message 198 199 message 199 200 again0 201 again1 " "offsets and values, data directory from MQ_DATA_DIR"
+ktap_check past_group "group g" \
+	is "$(consumed group g data-dir "$data" | md5sum) $("$MQCTL" group describe $A g | awk -v q=$A/0 '$1 == q { print $3 }')" \
+	"$(echo "$want" | sed -n '151,$p' | md5sum) 202" "the group's messages from its committed 150, then its committed offset"
 
 # ---- a [topic NAME] section: its keys for that topic only -----------------
 stop_mqd
