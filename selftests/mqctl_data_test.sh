@@ -177,9 +177,13 @@ cases() {
 
 	usage consume_no_topic 'consume: missing TOPIC, try "mqctl consume help"' consume
 	usage consume_unknown 'unknown keyword "colour", try "mqctl consume help"' consume $a colour
-	for kw in queue group offset count format; do
+	for kw in queue group offset count format data-dir; do
 		usage "consume_${kw}_no_value" "missing value for \"$kw\"" consume $a $kw
 	done
+	usage consume_data_dir_twice 'duplicate keyword "data-dir"' \
+		consume $a data-dir /x data-dir /y
+	usage consume_data_dir_empty 'invalid data-dir "": an empty path' \
+		consume $a data-dir ''
 	usage consume_begin_offset 'conflicting keywords "from-beginning" and "offset"' \
 		consume $a from-beginning offset 3
 	usage consume_offset_begin 'conflicting keywords "offset" and "from-beginning"' \
@@ -274,6 +278,11 @@ cases() {
 	expect consume_one_queue 0 "$(printf 'm1\nm4')" "" consume $a queue 1 from-beginning
 	expect consume_offset 0 "m3" "" consume $a queue 0 offset 1
 	expect consume_offset_next 0 "" "" consume $a queue 2 offset 1
+	# A queue's log that is not one: said, not read past.
+	mkdir -p "$tmp/dd/topics/$a" && : >"$tmp/dd/topics/$a/0"
+	expect consume_log_not_a_dir 2 "" \
+		"mqctl: cannot open the log of $a/0 in $tmp/dd: Not a directory" \
+		consume $a queue 0 data-dir "$tmp/dd"
 	expect consume_count 0 "$(printf 'm0\nm3\nm1')" "" consume $a from-beginning count 3
 	expect consume_count_one 0 "m0" "" consume $a from-beginning count 1
 	expect_ts consume_headers 0 "$(printf 'queue 1 offset 0 timestamp T\tm1\nqueue 1 offset 1 timestamp T\tm4')" \
@@ -522,10 +531,10 @@ print(sorted((g["group"], g["queues"], g["members"], g["lag"]) for g in json.loa
 		 "group del $a gz|queue" \
 		 "produce $a|queue key nul lenprefix" \
 		 "produce $a nul|queue key" \
-		 "consume $a from-beginning|queue group follow count format headers nul lenprefix -j" \
+		 "consume $a from-beginning|queue group follow count format headers nul lenprefix data-dir -j" \
 		 "consume $a format|raw json hex" \
 		 "consume $a group|gz" \
-		 "-j consume $a offset 1 lenprefix|queue group follow count format headers -j"; do
+		 "-j consume $a offset 1 lenprefix|queue group follow count format headers data-dir -j"; do
 		n=$((n + 1))
 		# shellcheck disable=SC2086
 		got=$(comp mqctl ${t%%|*} "")
