@@ -33,6 +33,7 @@
 #define MSG_LEN		64
 #define RING		4096
 #define NMSG		200	/* several rings' worth */
+#define SEGMENT		(MQ_LOG_SEG_HDR_SIZE + 15 * 128)
 
 FIXTURE(qlog) {
 	struct mq_topic_config cfg;
@@ -93,6 +94,8 @@ static int produce(FIXTURE_DATA(qlog) *self, uint64_t from, uint64_t n)
 
 FIXTURE_SETUP(qlog)
 {
+	/* Segments of 15 records: runs and reads cross segments. */
+	struct mq_log_config lcfg = { .segment_bytes = SEGMENT };
 	char path[300];
 	uint32_t mode = MQ_MODE_RECORD;
 
@@ -110,7 +113,7 @@ FIXTURE_SETUP(qlog)
 	snprintf(path, sizeof(path), "%s/topics/%s", self->data, self->cfg.name);
 	ASSERT_EQ(0, mkdir(path, 0755));
 	snprintf(self->dir, sizeof(self->dir), "%s/0", path);
-	ASSERT_EQ(0, mq_log_open(&self->log, self->dir, MQ_LOG_CREATE, NULL));
+	ASSERT_EQ(0, mq_log_open(&self->log, self->dir, MQ_LOG_CREATE, &lcfg));
 
 	self->w = mqt_open(self->cfg.name, 0, O_WRONLY);
 	ASSERT_LE(0, self->w);
@@ -479,6 +482,72 @@ TEST_F(qlog, consumer_copies_from_the_log_then_the_ring)
 TEST_F(qlog, consumer_in_place_from_the_log_then_the_ring)
 {
 	consume_all(_metadata, self, MQ_CONSUMER_F_LOG | MQ_CONSUMER_F_MMAP);
+}
+
+/* Offsets a consumer was given, in order; retention at the first. */
+struct retained {
+	struct mq_log *log;
+	uint64_t keep;		/* retention's bytes */
+	uint64_t seen[NMSG];
+	unsigned int n;
+	int deleted;
+};
+
+static int on_msg_retain(const struct mq_message *m, void *arg)
+{
+	struct retained *r = arg;
+
+	if (r->n < NMSG)
+		r->seen[r->n] = m->offset;
+	r->n++;
+	/* As mqd's tick would, while the consumer is in the oldest segment. */
+	if (m->offset == 0)
+		r->deleted = mq_log_retain(r->log, 1, r->keep, 0);
+	return 0;
+}
+
+TEST_F(qlog, retention_while_a_consumer_reads_the_log)
+{
+	struct retained r = { .log = self->log };
+	uint64_t first, ring = ring_first(self), bytes;
+	struct mq_log_reader *rd;
+	struct mq_consumer *c;
+	unsigned int i, segments;
+	int idle = 0, n;
+
+	/* Retention to take the 4 oldest segments, each SEGMENT bytes. */
+	ASSERT_EQ(0, mq_log_reader_open(&rd, self->dir));
+	ASSERT_EQ(0, mq_log_reader_stat(rd, &segments, &bytes));
+	mq_log_reader_close(rd);
+	ASSERT_EQ((NMSG + 14) / 15, segments);
+	r.keep = bytes - 4 * SEGMENT;
+
+	ASSERT_EQ(0, setenv("MQ_DATA_DIR", self->data, 1));
+	ASSERT_EQ(0, mq_consumer_open(&c, self->cfg.name, "lg",
+				      MQ_GROUP_START_EARLIEST, MQ_CONSUMER_F_LOG));
+	while (idle < 10 && r.n < NMSG) {
+		n = mq_consumer_poll(c, 100, on_msg_retain, &r);
+		ASSERT_LE(0, n);
+		idle = n ? 0 : idle + 1;
+	}
+	/* Four segments went while it read the first of them. */
+	ASSERT_EQ(0, mq_log_reader_open(&rd, self->dir));
+	ASSERT_EQ(0, mq_log_reader_first_offset(rd, &first));
+	mq_log_reader_close(rd);
+	EXPECT_EQ(4, r.deleted);
+	EXPECT_EQ(60, first);
+	ASSERT_LT(first, ring);
+	/*
+	 * What it had read of the first segment, then from the oldest left,
+	 * in order, none twice, and on into the ring at its first: Kafka's
+	 * consumer below the log start with auto.offset.reset=earliest.
+	 */
+	ASSERT_EQ(15 + NMSG - first, r.n);
+	for (i = 0; i < r.n; i++)
+		ASSERT_EQ(i < 15 ? i : first + i - 15, r.seen[i]);
+	EXPECT_EQ(0, mq_consumer_commit(c, 0, NMSG));
+	EXPECT_EQ(NMSG, committed(self->cfg.name));
+	mq_consumer_close(c);
 }
 
 TEST_F(qlog, consumer_errors)
