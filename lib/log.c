@@ -130,16 +130,39 @@ static void idx_close(struct idx *x)
 
 /* ---- opening a log ----------------------------------------------------- */
 
+/*
+ * Renames segment file @name to <name>.corrupt, or .corrupt.1, .2... when
+ * an earlier quarantine of the same base is there: that one is evidence
+ * too.  A link and an unlink, since a link never replaces its target; a
+ * crash between them leaves both names, and the next open quarantines
+ * the .log again, under the next free name.
+ */
+static int quarantine(int dirfd, const char *name)
+{
+	char to[NAME_LEN + 24];
+	unsigned int n;
+
+	for (n = 0; n < 1000; n++) {
+		if (n)
+			snprintf(to, sizeof(to), "%s.corrupt.%u", name, n);
+		else
+			snprintf(to, sizeof(to), "%s.corrupt", name);
+		if (!linkat(dirfd, name, dirfd, to, 0))
+			return unlinkat(dirfd, name, 0) ? -errno : 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
 static int unlink_seg(int dirfd, uint64_t base, bool keep_log)
 {
-	char name[NAME_LEN], to[NAME_LEN + 8];
+	char name[NAME_LEN];
 	int ret = 0;
 
 	mq__log_seg_name(name, base, ".log");
 	if (keep_log) {
-		snprintf(to, sizeof(to), "%s.corrupt", name);
-		if (renameat(dirfd, name, dirfd, to))
-			ret = -errno;
+		ret = quarantine(dirfd, name);
 	} else if (unlinkat(dirfd, name, 0) && errno != ENOENT) {
 		ret = -errno;
 	}

@@ -583,6 +583,29 @@ TEST_F(log, flipped_byte)
 	EXPECT_EQ(9, rec_off(self->buf));
 }
 
+/* A second quarantine of one base keeps the first's file: both are evidence. */
+TEST_F(log, quarantine_twice)
+{
+	struct mq_log_config cfg = { .segment_bytes = HDR + 4 * REC };
+	unsigned char b = 0x5a;
+	uint64_t i;
+
+	ASSERT_EQ(0, mq_log_open(&self->log, self->dir, MQ_LOG_CREATE, &cfg));
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, put(self->log, i, i, 0));
+	mq_log_close(self->log);
+	self->log = NULL;
+	/* An earlier quarantine of base 0, as if segment 0 had been made again. */
+	ASSERT_EQ(0, spew(path(self->dir, 0, ".log.corrupt"), "old", 3, 0));
+	ASSERT_EQ(0, spew(path(self->dir, 0, ".log"), &b, 1, HDR + REC + 80));
+	ASSERT_EQ(0, mq_log_open(&self->log, self->dir, 0, &cfg));
+	EXPECT_EQ(1, mq_log_recovery(self->log)->quarantined);
+	EXPECT_EQ(3, fsize(path(self->dir, 0, ".log.corrupt")));
+	EXPECT_EQ(HDR + 4 * REC, fsize(path(self->dir, 0, ".log.corrupt.1")));
+	EXPECT_EQ(-1, fsize(path(self->dir, 0, ".log")));
+	EXPECT_EQ(4, mq_log_first_offset(self->log));
+}
+
 /*
  * Corruption before the last index entry is not seen by a plain open,
  * which checks from there on; MQ_LOG_VERIFY checks every record.
