@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mqd's persist path, three ways, side by side.  Each test makes a topic,
+ * attaches as its persister (MQ_IOC_PERSIST_ATTACH, as mqd does: the ring
+ * then keeps every record until we report it), fills the ring with
+ * messages of one size (not timed), and then times draining it into a new
+ * file on the disk, a span of up to 1 MiB at a time, reporting each span
+ * durable (MQ_IOC_PERSIST_REPORT) as mqd's async flush does:
+ *
+ * mmap     the ring mapped read-only, the committed records walked as
+ *          mqd walks them (daemon/queue.c), and a write(2) whose buffer
+ *          is the mapping: one copy, ring to page cache, by the kernel;
+ *          the file position moved with lseek, as mqd moves it
+ * read     record mode, a read(2) of whole records into a buffer of ours,
+ *          then a write(2) of it: two copies, one through userspace
+ * splice   record mode, splice(2) from the queue into a pipe of 1 MiB,
+ *          then from the pipe into the file: two copies in the kernel
+ *          (ring to the pipe's pages, which may not be the ring's own:
+ *          abi.rst; then pipe to page cache), none in userspace
+ *
+ * Plain system calls all three, where mqd submits IORING_OP_WRITE: the
+ * copies are the same, and the bench compares the copies.  The time
+ * stops when the last span is written; an fdatasync follows, untimed, so
+ * that the next test starts with a clean page cache.  Every test checks
+ * that the file holds exactly the records filled.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/mq.h>
+#include "libmq.h"
+#include "internal.h"
+#include "mqdb.h"
+
+#define SPAN_MAX	(1U << 20)	/* as mqd's */
+#define NODE_WAIT_S	5.0
+
+static const char *const path_names[] = {
+	[MQDB_PATH_MMAP] = "mmap",
+	[MQDB_PATH_READ] = "read",
+	[MQDB_PATH_SPLICE] = "splice",
+};
+
+struct drain {
+	int qfd;		/* the queue, attached as its persister */
+	int out;		/* the file */
+	uint64_t records;	/* filled */
+	uint64_t rec_size;	/* each record's bytes in the ring and log */
+	uint64_t off;		/* drained */
+	struct mqdb_result *res;
+};
+
+static int report(struct drain *d)
+{
+	struct mq_persist_report r = {
+		.size = sizeof(r),
+		.durable_off = d->off,
+		.replicated_off = d->off,
+	};
+
+	if (ioctl(d->qfd, MQ_IOC_PERSIST_REPORT, &r)) {
+		mqdb_fail(d->res, -errno, "MQ_IOC_PERSIST_REPORT %llu: %s",
+			  (unsigned long long)d->off, strerror(errno));
+		return d->res->err;
+	}
+	return 0;
+}
+
+static int write_all(struct drain *d, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(d->out, buf, len);
+		if (n <= 0) {
+			mqdb_fail(d->res, n ? -errno : -EIO, "write to the log file: %s",
+				  n ? strerror(errno) : "wrote nothing");
+			return d->res->err;
+		}
+		buf = (const char *)buf + n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* @len bytes drained: whole records, counted, then reported. */
+static int drained(struct drain *d, uint64_t len)
+{
+	if (!len || len % d->rec_size) {
+		mqdb_fail(d->res, -EPROTO, "a span of %llu bytes at offset %llu is not whole %llu-byte records",
+			  (unsigned long long)len, (unsigned long long)d->off,
+			  (unsigned long long)d->rec_size);
+		return d->res->err;
+	}
+	d->off += len / d->rec_size;
+	return report(d);
+}
+
+static int drain_mmap(struct drain *d)
+{
+	struct mq__ring ring;
+	uint64_t pos, head, len, limit;
+	const struct mq_record *r, *first;
+	uint32_t rlen;
+	int ret;
+
+	ret = mq__ring_map(&ring, d->qfd);
+	if (ret) {
+		mqdb_fail(d->res, ret, "mapping the ring: %s", strerror(-ret));
+		return ret;
+	}
+	limit = ring.ring_size / 2 < SPAN_MAX ? ring.ring_size / 2 : SPAN_MAX;
+	/* (D) Pairs with the smp_store_release(&ctrl->tail) in mq_ctrl_dropped(). */
+	pos = __atomic_load_n(ring.tail, __ATOMIC_ACQUIRE);
+	while (d->off < d->records) {
+		/* (A) Pairs with the smp_store_release(&ctrl->head) in mq_ctrl_reserved(). */
+		head = __atomic_load_n(ring.head, __ATOMIC_ACQUIRE);
+		first = (const void *)(ring.data + (pos & (ring.ring_size - 1)));
+		for (len = 0; pos != head && len < limit; pos += rlen) {
+			r = (const void *)(ring.data + (pos & (ring.ring_size - 1)));
+			/* (B) Pairs with the smp_store_release(&rec->len) in mq_publish(). */
+			rlen = __atomic_load_n(&r->len, __ATOMIC_ACQUIRE);
+			if (rlen & (MQ_RECORD_LEN_BUSY | MQ_RECORD_LEN_DISCARD)) {
+				/* The ring was filled before: none can be. */
+				mqdb_fail(d->res, -EPROTO, "a busy or discarded record at ring position %llu",
+					  (unsigned long long)pos);
+				goto out;
+			}
+			rlen = MQ_RECORD_ALIGN(rlen & MQ_RECORD_LEN_MASK);
+			if (len + rlen > limit && len)
+				break;
+			len += rlen;
+		}
+		if (write_all(d, first, len) || drained(d, len))
+			goto out;
+		/* Our cursor follows, as mqd's does for its poll. */
+		if (lseek(d->qfd, d->off, SEEK_SET) < 0) {
+			mqdb_fail(d->res, -errno, "lseek to %llu: %s",
+				  (unsigned long long)d->off, strerror(errno));
+			goto out;
+		}
+	}
+out:
+	mq__ring_unmap(&ring);
+	return d->res->err;
+}
+
+static int set_record_mode(struct drain *d)
+{
+	uint32_t mode = MQ_MODE_RECORD;
+
+	if (ioctl(d->qfd, MQ_IOC_SET_MODE, &mode)) {
+		mqdb_fail(d->res, -errno, "MQ_IOC_SET_MODE record: %s",
+			  strerror(errno));
+		return d->res->err;
+	}
+	return 0;
+}
+
+static int drain_read(struct drain *d)
+{
+	void *buf = malloc(SPAN_MAX);
+	ssize_t n;
+
+	if (!buf) {
+		mqdb_fail(d->res, -ENOMEM, "no memory for a %u-byte buffer", SPAN_MAX);
+		return d->res->err;
+	}
+	while (d->off < d->records) {
+		n = read(d->qfd, buf, SPAN_MAX);
+		if (n < 0) {
+			mqdb_fail(d->res, -errno, "read at offset %llu: %s",
+				  (unsigned long long)d->off, strerror(errno));
+			break;
+		}
+		if (write_all(d, buf, n) || drained(d, n))
+			break;
+	}
+	free(buf);
+	return d->res->err;
+}
+
+static int drain_splice(struct drain *d)
+{
+	ssize_t n, m, moved;
+	int p[2], room;
+
+	if (pipe2(p, O_CLOEXEC)) {
+		mqdb_fail(d->res, -errno, "pipe2: %s", strerror(errno));
+		return d->res->err;
+	}
+	/* A span as large as the others' (at most fs.pipe-max-size unless root). */
+	room = fcntl(p[1], F_SETPIPE_SZ, SPAN_MAX);
+	if (room < 0)
+		room = fcntl(p[1], F_GETPIPE_SZ);
+	while (d->off < d->records) {
+		n = splice(d->qfd, NULL, p[1], NULL, room, 0);
+		if (n <= 0) {
+			mqdb_fail(d->res, n ? -errno : -EIO, "splice from the queue at offset %llu: %s",
+				  (unsigned long long)d->off,
+				  n ? strerror(errno) : "nothing moved");
+			break;
+		}
+		for (moved = 0; moved < n; moved += m) {
+			m = splice(p[0], NULL, d->out, NULL, n - moved, 0);
+			if (m <= 0) {
+				mqdb_fail(d->res, m ? -errno : -EIO,
+					  "splice into the log file: %s",
+					  m ? strerror(errno) : "nothing moved");
+				goto out;
+			}
+		}
+		if (drained(d, n))
+			break;
+	}
+out:
+	close(p[0]);
+	close(p[1]);
+	return d->res->err;
+}
+
+static int make_topic(struct mq_admin *admin, const char *name, size_t size,
+		      uint64_t ring_size, struct mqdb_result *res)
+{
+	struct mq_topic_config cfg = { 0 };
+	const char *ack;
+	int ret;
+
+	snprintf(cfg.name, sizeof(cfg.name), "%s", name);
+	cfg.set = MQ_TOPIC_SET_QUEUES | MQ_TOPIC_SET_RING_SIZE |
+		  MQ_TOPIC_SET_MAX_MSG_SIZE | MQ_TOPIC_SET_MODE |
+		  MQ_TOPIC_SET_FULL_POLICY;
+	cfg.queues = 1;
+	cfg.ring_size = ring_size;
+	cfg.max_msg_size = size;
+	cfg.mode = 0600;
+	/* The persister holds what it has not reported, whatever the policy. */
+	cfg.full_policy = MQ_FULL_DROP;
+	ret = mq_admin_topic_add(admin, &cfg);
+	if (ret) {
+		ack = mq_admin_error(admin);
+		mqdb_fail(res, ret, "cannot create topic %s (ring %llu): %s%s%s",
+			  name, (unsigned long long)ring_size, strerror(-ret),
+			  ack ? ": " : "", ack ? ack : "");
+	}
+	return ret;
+}
+
+static int open_node(const char *path, int flags, struct mqdb_result *res)
+{
+	struct timespec nap = { 0, 5000000 };
+	double end = mqdb_now() + NODE_WAIT_S;
+	int fd;
+
+	while ((fd = open(path, flags | O_CLOEXEC)) < 0 && errno == ENOENT &&
+	       mqdb_now() < end)
+		nanosleep(&nap, NULL);
+	if (fd < 0)
+		mqdb_fail(res, -errno, "open %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Fills the ring with @d->records messages of @size bytes, one a write. */
+static int fill(const char *node, size_t size, struct drain *d)
+{
+	void *buf = malloc(size);
+	uint64_t i;
+	ssize_t n;
+	int fd;
+
+	if (!buf) {
+		mqdb_fail(d->res, -ENOMEM, "no memory for a %zu-byte message", size);
+		return d->res->err;
+	}
+	memset(buf, 'm', size);
+	fd = open_node(node, O_WRONLY, d->res);
+	for (i = 0; fd >= 0 && i < d->records; i++) {
+		n = write(fd, buf, size);
+		if (n != (ssize_t)size) {
+			mqdb_fail(d->res, n < 0 ? -errno : -EIO, "filling the ring: write %llu: %s",
+				  (unsigned long long)i,
+				  n < 0 ? strerror(errno) : "short");
+			break;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return d->res->err;
+}
+
+void mqdb_persist_run(const struct mqdb_opts *o, enum mqdb_path p,
+		      size_t size, struct mqdb_result *res)
+{
+	struct mq_persist_attach a = { .size = sizeof(a) };
+	struct drain d = { .qfd = -1, .out = -1, .res = res };
+	struct mq_admin *admin = NULL;
+	char name[MQ_NAME_MAX], what[32], node[96], file[4096];
+	uint64_t ring_size = MQ_RING_SIZE_MIN;
+	struct stat st;
+	double t0;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	d.rec_size = MQ_RECORD_ALIGN(MQ_RECORD_HDR_SIZE + size);
+	d.records = o->fill_bytes / d.rec_size;
+	/* Room for all of them and a spare half: the fill never waits. */
+	while (ring_size < 2 * d.records * d.rec_size)
+		ring_size *= 2;
+	snprintf(what, sizeof(what), "%s.%zu", path_names[p], size);
+	mqdb_topic_name(name, sizeof(name), what);
+	snprintf(node, sizeof(node), "/dev/mq/%s/0", name);
+	snprintf(file, sizeof(file), "%s/persist.%d", o->dir, (int)getpid());
+
+	ret = mq_admin_open(&admin);
+	if (ret) {
+		mqdb_fail(res, ret, "libmq: the \"mq\" netlink family: %s",
+			  strerror(-ret));
+		return;
+	}
+	if (make_topic(admin, name, size, ring_size, res))
+		goto out;
+	d.qfd = open_node(node, O_RDONLY | O_NONBLOCK, res);
+	if (d.qfd < 0)
+		goto del;
+	if (ioctl(d.qfd, MQ_IOC_PERSIST_ATTACH, &a)) {
+		mqdb_fail(res, -errno, "MQ_IOC_PERSIST_ATTACH %s: %s", node,
+			  strerror(errno));
+		goto del;
+	}
+	if (fill(node, size, &d))
+		goto del;
+	if (p != MQDB_PATH_MMAP && set_record_mode(&d))
+		goto del;
+	d.out = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (d.out < 0) {
+		mqdb_fail(res, -errno, "open %s: %s", file, strerror(errno));
+		goto del;
+	}
+
+	t0 = mqdb_now();
+	if (p == MQDB_PATH_MMAP)
+		drain_mmap(&d);
+	else if (p == MQDB_PATH_READ)
+		drain_read(&d);
+	else
+		drain_splice(&d);
+	res->seconds = mqdb_now() - t0;
+
+	if (!res->err && fdatasync(d.out))
+		mqdb_fail(res, -errno, "fdatasync %s: %s", file, strerror(errno));
+	if (!res->err && fstat(d.out, &st))
+		mqdb_fail(res, -errno, "fstat %s: %s", file, strerror(errno));
+	if (!res->err && (uint64_t)st.st_size != d.records * d.rec_size)
+		mqdb_fail(res, -EPROTO, "the log file holds %lld bytes, not the %llu of %llu records",
+			  (long long)st.st_size,
+			  (unsigned long long)(d.records * d.rec_size),
+			  (unsigned long long)d.records);
+	res->msgs = d.off;
+	res->bytes = d.off * d.rec_size;
+	close(d.out);
+	unlink(file);
+del:
+	if (d.qfd >= 0)
+		close(d.qfd);
+	mq_admin_topic_del(admin, name);
+out:
+	mq_admin_close(admin);
+}
