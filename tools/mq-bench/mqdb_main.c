@@ -235,6 +235,15 @@ static void row_title(const struct row *r, const struct mqdb_opts *o,
 		snprintf(buf, len, "%s", r->title);
 }
 
+/*
+ * @v in @width columns: two decimals, or two significant digits below
+ * 0.1, so that a small rate or ratio does not print as zero.
+ */
+static void print_num(int width, double v)
+{
+	printf(v >= 0.1 || v == 0 ? "%*.2f" : "%*.2g", width, v);
+}
+
 static void print_rows(const struct mqdb_opts *o, unsigned int rounds,
 		       unsigned int from, unsigned int to, const char *unit)
 {
@@ -253,11 +262,11 @@ static void print_rows(const struct mqdb_opts *o, unsigned int rounds,
 		row_title(&rows[i], o, title, sizeof(title));
 		printf("%-36s", title);
 		for (s = 0; s < MQDB_SIZES; s++) {
-			if (row_stats(&rows[i], s, rounds, &med, &spread))
-				printf("  %12.0f %9.2f %7.1f%%", med,
-				       med * row_bytes(&rows[i], s) / 1e6,
-				       spread * 100);
-			else
+			if (row_stats(&rows[i], s, rounds, &med, &spread)) {
+				printf("  %12.0f ", med);
+				print_num(9, med * row_bytes(&rows[i], s) / 1e6);
+				printf(" %7.1f%%", spread * 100);
+			} else
 				printf("  %12s %9s %8s", "failed", "-", "-");
 		}
 		printf("\n");
@@ -280,7 +289,8 @@ static void print_ratio(const char *name, unsigned int of, unsigned int over,
 			continue;
 		}
 		q = a / b;
-		printf("  %8.3f", q);
+		printf("  ");
+		print_num(8, q);
 		if (goal > 0 && (!goal_4k_only || mqdb_sizes[s] == 4096))
 			v += snprintf(v, verdict + sizeof(verdict) - v, "%s%zu B %s",
 				      v == verdict ? "" : ", ",

@@ -51,6 +51,11 @@ static const char *const path_names[] = {
 struct drain {
 	int qfd;		/* the queue, attached as its persister */
 	int out;		/* the file */
+	/* Made before the time starts: mqd makes its mapping once. */
+	struct mq__ring ring;	/* mmap */
+	void *buf;		/* read: SPAN_MAX bytes, touched */
+	int pipe[2];		/* splice */
+	int room;		/* splice: the pipe's size */
 	uint64_t records;	/* filled */
 	uint64_t rec_size;	/* each record's bytes in the ring and log */
 	uint64_t off;		/* drained */
@@ -105,17 +110,11 @@ static int drained(struct drain *d, uint64_t len)
 
 static int drain_mmap(struct drain *d)
 {
-	struct mq__ring ring;
+	const struct mq__ring ring = d->ring;
 	uint64_t pos, head, len, limit;
 	const struct mq_record *r, *first;
 	uint32_t rlen;
-	int ret;
 
-	ret = mq__ring_map(&ring, d->qfd);
-	if (ret) {
-		mqdb_fail(d->res, ret, "mapping the ring: %s", strerror(-ret));
-		return ret;
-	}
 	limit = ring.ring_size / 2 < SPAN_MAX ? ring.ring_size / 2 : SPAN_MAX;
 	/* (D) Pairs with the smp_store_release(&ctrl->tail) in mq_ctrl_dropped(). */
 	pos = __atomic_load_n(ring.tail, __ATOMIC_ACQUIRE);
@@ -131,7 +130,7 @@ static int drain_mmap(struct drain *d)
 				/* The ring was filled before: none can be. */
 				mqdb_fail(d->res, -EPROTO, "a busy or discarded record at ring position %llu",
 					  (unsigned long long)pos);
-				goto out;
+				return d->res->err;
 			}
 			rlen = MQ_RECORD_ALIGN(rlen & MQ_RECORD_LEN_MASK);
 			if (len + rlen > limit && len)
@@ -139,69 +138,40 @@ static int drain_mmap(struct drain *d)
 			len += rlen;
 		}
 		if (write_all(d, first, len) || drained(d, len))
-			goto out;
+			break;
 		/* Our cursor follows, as mqd's does for its poll. */
 		if (lseek(d->qfd, d->off, SEEK_SET) < 0) {
 			mqdb_fail(d->res, -errno, "lseek to %llu: %s",
 				  (unsigned long long)d->off, strerror(errno));
-			goto out;
+			break;
 		}
 	}
-out:
-	mq__ring_unmap(&ring);
 	return d->res->err;
-}
-
-static int set_record_mode(struct drain *d)
-{
-	uint32_t mode = MQ_MODE_RECORD;
-
-	if (ioctl(d->qfd, MQ_IOC_SET_MODE, &mode)) {
-		mqdb_fail(d->res, -errno, "MQ_IOC_SET_MODE record: %s",
-			  strerror(errno));
-		return d->res->err;
-	}
-	return 0;
 }
 
 static int drain_read(struct drain *d)
 {
-	void *buf = malloc(SPAN_MAX);
 	ssize_t n;
 
-	if (!buf) {
-		mqdb_fail(d->res, -ENOMEM, "no memory for a %u-byte buffer", SPAN_MAX);
-		return d->res->err;
-	}
 	while (d->off < d->records) {
-		n = read(d->qfd, buf, SPAN_MAX);
+		n = read(d->qfd, d->buf, SPAN_MAX);
 		if (n < 0) {
 			mqdb_fail(d->res, -errno, "read at offset %llu: %s",
 				  (unsigned long long)d->off, strerror(errno));
 			break;
 		}
-		if (write_all(d, buf, n) || drained(d, n))
+		if (write_all(d, d->buf, n) || drained(d, n))
 			break;
 	}
-	free(buf);
 	return d->res->err;
 }
 
 static int drain_splice(struct drain *d)
 {
 	ssize_t n, m, moved;
-	int p[2], room;
 
-	if (pipe2(p, O_CLOEXEC)) {
-		mqdb_fail(d->res, -errno, "pipe2: %s", strerror(errno));
-		return d->res->err;
-	}
-	/* A span as large as the others' (at most fs.pipe-max-size unless root). */
-	room = fcntl(p[1], F_SETPIPE_SZ, SPAN_MAX);
-	if (room < 0)
-		room = fcntl(p[1], F_GETPIPE_SZ);
 	while (d->off < d->records) {
-		n = splice(d->qfd, NULL, p[1], NULL, room, 0);
+		n = splice(d->qfd, NULL, d->pipe[1], NULL, d->room, 0);
 		if (n <= 0) {
 			mqdb_fail(d->res, n ? -errno : -EIO, "splice from the queue at offset %llu: %s",
 				  (unsigned long long)d->off,
@@ -209,21 +179,73 @@ static int drain_splice(struct drain *d)
 			break;
 		}
 		for (moved = 0; moved < n; moved += m) {
-			m = splice(p[0], NULL, d->out, NULL, n - moved, 0);
+			m = splice(d->pipe[0], NULL, d->out, NULL, n - moved, 0);
 			if (m <= 0) {
 				mqdb_fail(d->res, m ? -errno : -EIO,
 					  "splice into the log file: %s",
 					  m ? strerror(errno) : "nothing moved");
-				goto out;
+				return d->res->err;
 			}
 		}
 		if (drained(d, n))
 			break;
 	}
-out:
-	close(p[0]);
-	close(p[1]);
 	return d->res->err;
+}
+
+/*
+ * What each path needs before its time starts: the ring mapped (mqd maps
+ * it once, when it attaches: mapping inserts every page of the ring, a
+ * cost paid once, not per record), a buffer whose pages are there, a
+ * pipe of SPAN_MAX (at most fs.pipe-max-size unless root).
+ */
+static int prepare(struct drain *d, enum mqdb_path p)
+{
+	uint32_t mode = MQ_MODE_RECORD;
+	int ret;
+
+	if (p == MQDB_PATH_MMAP) {
+		ret = mq__ring_map(&d->ring, d->qfd);
+		if (ret)
+			mqdb_fail(d->res, ret, "mapping the ring: %s", strerror(-ret));
+		return ret;
+	}
+	if (ioctl(d->qfd, MQ_IOC_SET_MODE, &mode)) {
+		mqdb_fail(d->res, -errno, "MQ_IOC_SET_MODE record: %s",
+			  strerror(errno));
+		return d->res->err;
+	}
+	if (p == MQDB_PATH_READ) {
+		d->buf = malloc(SPAN_MAX);
+		if (!d->buf) {
+			mqdb_fail(d->res, -ENOMEM, "no memory for a %u-byte buffer",
+				  SPAN_MAX);
+			return d->res->err;
+		}
+		memset(d->buf, 0, SPAN_MAX);
+		return 0;
+	}
+	if (pipe2(d->pipe, O_CLOEXEC)) {
+		d->pipe[0] = d->pipe[1] = -1;
+		mqdb_fail(d->res, -errno, "pipe2: %s", strerror(errno));
+		return d->res->err;
+	}
+	d->room = fcntl(d->pipe[1], F_SETPIPE_SZ, SPAN_MAX);
+	if (d->room < 0)
+		d->room = fcntl(d->pipe[1], F_GETPIPE_SZ);
+	if (d->room < 0)
+		mqdb_fail(d->res, -errno, "F_GETPIPE_SZ: %s", strerror(errno));
+	return d->res->err;
+}
+
+static void unprepare(struct drain *d)
+{
+	mq__ring_unmap(&d->ring);
+	free(d->buf);
+	if (d->pipe[0] >= 0)
+		close(d->pipe[0]);
+	if (d->pipe[1] >= 0)
+		close(d->pipe[1]);
 }
 
 static int make_topic(struct mq_admin *admin, const char *name, size_t size,
@@ -300,7 +322,7 @@ void mqdb_persist_run(const struct mqdb_opts *o, enum mqdb_path p,
 		      size_t size, struct mqdb_result *res)
 {
 	struct mq_persist_attach a = { .size = sizeof(a) };
-	struct drain d = { .qfd = -1, .out = -1, .res = res };
+	struct drain d = { .qfd = -1, .out = -1, .pipe = { -1, -1 }, .res = res };
 	struct mq_admin *admin = NULL;
 	char name[MQ_NAME_MAX], what[32], node[96], file[4096];
 	uint64_t ring_size = MQ_RING_SIZE_MIN;
@@ -337,7 +359,7 @@ void mqdb_persist_run(const struct mqdb_opts *o, enum mqdb_path p,
 	}
 	if (fill(node, size, &d))
 		goto del;
-	if (p != MQDB_PATH_MMAP && set_record_mode(&d))
+	if (prepare(&d, p))
 		goto del;
 	d.out = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (d.out < 0) {
@@ -368,6 +390,7 @@ void mqdb_persist_run(const struct mqdb_opts *o, enum mqdb_path p,
 	close(d.out);
 	unlink(file);
 del:
+	unprepare(&d);
 	if (d.qfd >= 0)
 		close(d.qfd);
 	mq_admin_topic_del(admin, name);
