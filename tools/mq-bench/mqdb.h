@@ -25,6 +25,7 @@ struct mqdb_opts {
 	unsigned int repeat;
 	unsigned int producers;	/* for the "many producers" rows */
 	bool quick;
+	bool rounds;		/* print every round's rate too */
 };
 
 extern const size_t mqdb_sizes[MQDB_SIZES];

@@ -89,6 +89,7 @@ static void usage(FILE *f)
 "  -P, --producers N      producers of the many-producer rows (default: 64,\n"
 "                         2..%d)\n"
 "      --mqd PATH         mqd's binary (default: daemon/mqd of this tree)\n"
+"      --rounds           print every round's rate too, after the ratios\n"
 "  -q, --quick            a smoke test: -d 0.2 -M 4 -f 2 -r 1\n"
 "  -h, --help             this text\n"
 "\n"
@@ -301,6 +302,30 @@ static void print_ratio(const char *name, unsigned int of, unsigned int over,
 	printf("\n");
 }
 
+/* Every round's rate, in the order the rounds ran. */
+static void print_rounds(const struct mqdb_opts *o)
+{
+	unsigned int i, s, round;
+	char title[64];
+
+	printf("\nEvery round, msgs/s (records/s)\n");
+	for (i = 0; i < NROWS; i++) {
+		row_title(&rows[i], o, title, sizeof(title));
+		for (s = 0; s < MQDB_SIZES; s++) {
+			printf("%-36s %4zu B", title, mqdb_sizes[s]);
+			for (round = 0; round < o->repeat; round++) {
+				const struct mqdb_result *res = &rows[i].res[s][round];
+
+				if (res->err || res->seconds <= 0)
+					printf(" %10s", "failed");
+				else
+					printf(" %10.0f", res->msgs / res->seconds);
+			}
+			printf("\n");
+		}
+	}
+}
+
 static void run_row(const struct mqdb_opts *o, unsigned int i,
 		    unsigned int round, bool mqd_up)
 {
@@ -378,6 +403,7 @@ int main(int argc, char **argv)
 		{ "producers", required_argument, NULL, 'P' },
 		{ "mqd", required_argument, NULL, 'm' },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "rounds", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -425,6 +451,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			o.quick = true;
+			break;
+		case 'R':
+			o.rounds = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -507,6 +536,8 @@ int main(int argc, char **argv)
 		    o.repeat, 0, false);
 	print_ratio("persist: splice / mmap + write", R_SPLICE, R_MMAP,
 		    o.repeat, 0, false);
+	if (o.rounds)
+		print_rounds(&o);
 
 	for (i = 0; i < NROWS; i++) {
 		for (s = 0; s < MQDB_SIZES; s++) {
