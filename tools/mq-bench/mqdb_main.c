@@ -83,8 +83,8 @@ static void usage(FILE *f)
 "                         folder of this run's, removed at the end)\n"
 "  -d, --duration SEC     seconds per test, at most (default: 2)\n"
 "  -M, --max-mb MIB       message bytes per test, at most (default: 128)\n"
-"  -f, --fill-mb MIB      record bytes each persist test drains (default: 32)\n"
-"  -r, --repeat N         rounds; the tables show medians (default: 3, at\n"
+"  -f, --fill-mb MIB      record bytes each persist test drains (default: 128)\n"
+"  -r, --repeat N         rounds; the tables show medians (default: 5, at\n"
 "                         most %d)\n"
 "  -P, --producers N      producers of the many-producer rows (default: 64,\n"
 "                         2..%d)\n"
@@ -410,8 +410,8 @@ int main(int argc, char **argv)
 	struct mqdb_opts o = {
 		.duration = 2,
 		.max_bytes = 128ULL << 20,
-		.fill_bytes = 32ULL << 20,
-		.repeat = 3,
+		.fill_bytes = 128ULL << 20,
+		.repeat = 5,
 		.producers = 64,
 	};
 	bool sized = false, failed = false, mqd_up;
