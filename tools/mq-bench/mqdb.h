@@ -64,10 +64,13 @@ void mqdb_acks_run(const struct mqdb_opts *o, unsigned int round,
 		   enum mqdb_flush f, unsigned int producers, size_t size,
 		   struct mqdb_result *res);
 
-/* mqdb_persist.c: a ring of @size messages drained by a persister. */
-enum mqdb_path { MQDB_PATH_MMAP, MQDB_PATH_READ, MQDB_PATH_SPLICE };
+/*
+ * mqdb_persist.c: a ring of @size messages drained by a persister, the
+ * three ways taking turns, way @first first; each way's result in @res.
+ */
+enum mqdb_path { MQDB_PATH_MMAP, MQDB_PATH_READ, MQDB_PATH_SPLICE, MQDB_PATHS };
 
-void mqdb_persist_run(const struct mqdb_opts *o, enum mqdb_path p,
-		      size_t size, struct mqdb_result *res);
+void mqdb_persist_run(const struct mqdb_opts *o, size_t size,
+		      unsigned int first, struct mqdb_result *res[MQDB_PATHS]);
 
 #endif /* MQDB_H */

@@ -3,9 +3,14 @@
  * mqd's persist path, three ways, side by side.  Each test makes a topic,
  * attaches as its persister (MQ_IOC_PERSIST_ATTACH, as mqd does: the ring
  * then keeps every record until we report it), fills the ring with
- * messages of one size (not timed), and then times draining it into a new
- * file on the disk, a span of up to 1 MiB at a time, reporting each span
- * durable (MQ_IOC_PERSIST_REPORT) as mqd's async flush does:
+ * messages of one size (not timed), and then drains it into a new file on
+ * the disk, a span of up to 1 MiB at a time, reporting each span durable
+ * (MQ_IOC_PERSIST_REPORT) as mqd's async flush does.  The three ways take
+ * turns, 4 MiB each (less when less was filled: each gets four turns at
+ * least), in rotating order, into the same file, and each is
+ * timed on its own turns only: on a host shared with others the load
+ * changes from second to second, and turns this short spread a change
+ * over all three instead of landing on one.
  *
  * mmap     the ring mapped read-only, the committed records walked as
  *          mqd walks them (daemon/queue.c), and a write(2) whose buffer
@@ -19,10 +24,9 @@
  *          abi.rst; then pipe to page cache), none in userspace
  *
  * Plain system calls all three, where mqd submits IORING_OP_WRITE: the
- * copies are the same, and the bench compares the copies.  The time
- * stops when the last span is written; an fdatasync follows, untimed, so
- * that the next test starts with a clean page cache.  Every test checks
- * that the file holds exactly the records filled.
+ * copies are the same, and the bench compares the copies.  The file is
+ * fdatasync'ed at the end, untimed, so that the next test starts with a
+ * clean page cache, and must hold exactly the records filled.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,13 +44,8 @@
 #include "mqdb.h"
 
 #define SPAN_MAX	(1U << 20)	/* as mqd's */
+#define TURN		(4U << 20)	/* bytes one way drains in its turn */
 #define NODE_WAIT_S	5.0
-
-static const char *const path_names[] = {
-	[MQDB_PATH_MMAP] = "mmap",
-	[MQDB_PATH_READ] = "read",
-	[MQDB_PATH_SPLICE] = "splice",
-};
 
 struct drain {
 	int qfd;		/* the queue, attached as its persister */
@@ -59,7 +58,9 @@ struct drain {
 	uint64_t records;	/* filled */
 	uint64_t rec_size;	/* each record's bytes in the ring and log */
 	uint64_t off;		/* drained */
-	struct mqdb_result *res;
+	uint64_t pos;		/* the ring position of record @off */
+	uint64_t until;		/* the offset this turn ends at */
+	struct mqdb_result *res;	/* the way whose turn it is */
 };
 
 static int report(struct drain *d)
@@ -105,20 +106,29 @@ static int drained(struct drain *d, uint64_t len)
 		return d->res->err;
 	}
 	d->off += len / d->rec_size;
+	d->pos += len;
 	return report(d);
+}
+
+/* Bytes the next step may take: a span, or what is left of the turn. */
+static uint64_t step(const struct drain *d)
+{
+	uint64_t left = (d->until - d->off) * d->rec_size;
+
+	return left < SPAN_MAX ? left : SPAN_MAX;
 }
 
 static int drain_mmap(struct drain *d)
 {
 	const struct mq__ring ring = d->ring;
-	uint64_t pos, head, len, limit;
+	uint64_t pos = d->pos, head, len, limit;
 	const struct mq_record *r, *first;
 	uint32_t rlen;
 
-	limit = ring.ring_size / 2 < SPAN_MAX ? ring.ring_size / 2 : SPAN_MAX;
-	/* (D) Pairs with the smp_store_release(&ctrl->tail) in mq_ctrl_dropped(). */
-	pos = __atomic_load_n(ring.tail, __ATOMIC_ACQUIRE);
-	while (d->off < d->records) {
+	while (d->off < d->until) {
+		limit = step(d);
+		if (limit > ring.ring_size / 2)
+			limit = ring.ring_size / 2;
 		/* (A) Pairs with the smp_store_release(&ctrl->head) in mq_ctrl_reserved(). */
 		head = __atomic_load_n(ring.head, __ATOMIC_ACQUIRE);
 		first = (const void *)(ring.data + (pos & (ring.ring_size - 1)));
@@ -153,8 +163,8 @@ static int drain_read(struct drain *d)
 {
 	ssize_t n;
 
-	while (d->off < d->records) {
-		n = read(d->qfd, d->buf, SPAN_MAX);
+	while (d->off < d->until) {
+		n = read(d->qfd, d->buf, step(d));
 		if (n < 0) {
 			mqdb_fail(d->res, -errno, "read at offset %llu: %s",
 				  (unsigned long long)d->off, strerror(errno));
@@ -170,8 +180,10 @@ static int drain_splice(struct drain *d)
 {
 	ssize_t n, m, moved;
 
-	while (d->off < d->records) {
-		n = splice(d->qfd, NULL, d->pipe[1], NULL, d->room, 0);
+	while (d->off < d->until) {
+		n = step(d);
+		n = splice(d->qfd, NULL, d->pipe[1], NULL,
+			   n < d->room ? n : d->room, 0);
 		if (n <= 0) {
 			mqdb_fail(d->res, n ? -errno : -EIO, "splice from the queue at offset %llu: %s",
 				  (unsigned long long)d->off,
@@ -194,37 +206,36 @@ static int drain_splice(struct drain *d)
 }
 
 /*
- * What each path needs before its time starts: the ring mapped (mqd maps
+ * What the three need before the time starts: the ring mapped (mqd maps
  * it once, when it attaches: mapping inserts every page of the ring, a
- * cost paid once, not per record), a buffer whose pages are there, a
- * pipe of SPAN_MAX (at most fs.pipe-max-size unless root).
+ * cost paid once, not per record), record mode (the mapped walk does not
+ * care), a buffer whose pages are there, a pipe of SPAN_MAX (at most
+ * fs.pipe-max-size unless root).
  */
-static int prepare(struct drain *d, enum mqdb_path p)
+static int prepare(struct drain *d)
 {
 	uint32_t mode = MQ_MODE_RECORD;
 	int ret;
 
-	if (p == MQDB_PATH_MMAP) {
-		ret = mq__ring_map(&d->ring, d->qfd);
-		if (ret)
-			mqdb_fail(d->res, ret, "mapping the ring: %s", strerror(-ret));
+	ret = mq__ring_map(&d->ring, d->qfd);
+	if (ret) {
+		mqdb_fail(d->res, ret, "mapping the ring: %s", strerror(-ret));
 		return ret;
 	}
+	/* (D) Pairs with the smp_store_release(&ctrl->tail) in mq_ctrl_dropped(). */
+	d->pos = __atomic_load_n(d->ring.tail, __ATOMIC_ACQUIRE);
 	if (ioctl(d->qfd, MQ_IOC_SET_MODE, &mode)) {
 		mqdb_fail(d->res, -errno, "MQ_IOC_SET_MODE record: %s",
 			  strerror(errno));
 		return d->res->err;
 	}
-	if (p == MQDB_PATH_READ) {
-		d->buf = malloc(SPAN_MAX);
-		if (!d->buf) {
-			mqdb_fail(d->res, -ENOMEM, "no memory for a %u-byte buffer",
-				  SPAN_MAX);
-			return d->res->err;
-		}
-		memset(d->buf, 0, SPAN_MAX);
-		return 0;
+	d->buf = malloc(SPAN_MAX);
+	if (!d->buf) {
+		mqdb_fail(d->res, -ENOMEM, "no memory for a %u-byte buffer",
+			  SPAN_MAX);
+		return d->res->err;
 	}
+	memset(d->buf, 0, SPAN_MAX);
 	if (pipe2(d->pipe, O_CLOEXEC)) {
 		d->pipe[0] = d->pipe[1] = -1;
 		mqdb_fail(d->res, -errno, "pipe2: %s", strerror(errno));
@@ -318,75 +329,101 @@ static int fill(const char *node, size_t size, struct drain *d)
 	return d->res->err;
 }
 
-void mqdb_persist_run(const struct mqdb_opts *o, enum mqdb_path p,
-		      size_t size, struct mqdb_result *res)
+static int (*const drains[MQDB_PATHS])(struct drain *) = {
+	[MQDB_PATH_MMAP] = drain_mmap,
+	[MQDB_PATH_READ] = drain_read,
+	[MQDB_PATH_SPLICE] = drain_splice,
+};
+
+/* Turns of TURN bytes, each way in its turn, starting with @first. */
+static void drain_all(struct drain *d, struct mqdb_result *res[MQDB_PATHS],
+		      unsigned int first)
+{
+	uint64_t bytes = d->records * d->rec_size / 12, per_turn;
+	unsigned int turn, p;
+	double t0;
+
+	/* Four turns each at least, however little was filled. */
+	per_turn = (bytes < TURN ? bytes : TURN) / d->rec_size;
+	if (!per_turn)
+		per_turn = 1;
+
+	for (turn = first; d->off < d->records; turn++) {
+		p = turn % MQDB_PATHS;
+		d->res = res[p];
+		d->until = d->off + per_turn < d->records ?
+			   d->off + per_turn : d->records;
+		res[p]->msgs += d->until - d->off;
+		t0 = mqdb_now();
+		if (drains[p](d))
+			return;
+		res[p]->seconds += mqdb_now() - t0;
+	}
+}
+
+void mqdb_persist_run(const struct mqdb_opts *o, size_t size,
+		      unsigned int first, struct mqdb_result *res[MQDB_PATHS])
 {
 	struct mq_persist_attach a = { .size = sizeof(a) };
-	struct drain d = { .qfd = -1, .out = -1, .pipe = { -1, -1 }, .res = res };
+	struct drain d = { .qfd = -1, .out = -1, .pipe = { -1, -1 } };
 	struct mq_admin *admin = NULL;
 	char name[MQ_NAME_MAX], what[32], node[96], file[4096];
 	uint64_t ring_size = MQ_RING_SIZE_MIN;
+	struct mqdb_result setup = { 0 };
 	struct stat st;
-	double t0;
+	unsigned int p;
 	int ret;
 
-	memset(res, 0, sizeof(*res));
+	for (p = 0; p < MQDB_PATHS; p++)
+		memset(res[p], 0, sizeof(*res[p]));
+	/* What goes wrong outside a way's turn is said for all three. */
+	d.res = &setup;
 	d.rec_size = MQ_RECORD_ALIGN(MQ_RECORD_HDR_SIZE + size);
 	d.records = o->fill_bytes / d.rec_size;
 	/* Room for all of them and a spare half: the fill never waits. */
 	while (ring_size < 2 * d.records * d.rec_size)
 		ring_size *= 2;
-	snprintf(what, sizeof(what), "%s.%zu", path_names[p], size);
+	snprintf(what, sizeof(what), "persist.%zu", size);
 	mqdb_topic_name(name, sizeof(name), what);
 	snprintf(node, sizeof(node), "/dev/mq/%s/0", name);
 	snprintf(file, sizeof(file), "%s/persist.%d", o->dir, (int)getpid());
 
 	ret = mq_admin_open(&admin);
 	if (ret) {
-		mqdb_fail(res, ret, "libmq: the \"mq\" netlink family: %s",
+		mqdb_fail(&setup, ret, "libmq: the \"mq\" netlink family: %s",
 			  strerror(-ret));
-		return;
-	}
-	if (make_topic(admin, name, size, ring_size, res))
 		goto out;
-	d.qfd = open_node(node, O_RDONLY | O_NONBLOCK, res);
+	}
+	if (make_topic(admin, name, size, ring_size, &setup))
+		goto out;
+	d.qfd = open_node(node, O_RDONLY | O_NONBLOCK, &setup);
 	if (d.qfd < 0)
 		goto del;
 	if (ioctl(d.qfd, MQ_IOC_PERSIST_ATTACH, &a)) {
-		mqdb_fail(res, -errno, "MQ_IOC_PERSIST_ATTACH %s: %s", node,
+		mqdb_fail(&setup, -errno, "MQ_IOC_PERSIST_ATTACH %s: %s", node,
 			  strerror(errno));
 		goto del;
 	}
-	if (fill(node, size, &d))
-		goto del;
-	if (prepare(&d, p))
+	if (fill(node, size, &d) || prepare(&d))
 		goto del;
 	d.out = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (d.out < 0) {
-		mqdb_fail(res, -errno, "open %s: %s", file, strerror(errno));
+		mqdb_fail(&setup, -errno, "open %s: %s", file, strerror(errno));
 		goto del;
 	}
 
-	t0 = mqdb_now();
-	if (p == MQDB_PATH_MMAP)
-		drain_mmap(&d);
-	else if (p == MQDB_PATH_READ)
-		drain_read(&d);
-	else
-		drain_splice(&d);
-	res->seconds = mqdb_now() - t0;
-
-	if (!res->err && fdatasync(d.out))
-		mqdb_fail(res, -errno, "fdatasync %s: %s", file, strerror(errno));
-	if (!res->err && fstat(d.out, &st))
-		mqdb_fail(res, -errno, "fstat %s: %s", file, strerror(errno));
-	if (!res->err && (uint64_t)st.st_size != d.records * d.rec_size)
-		mqdb_fail(res, -EPROTO, "the log file holds %lld bytes, not the %llu of %llu records",
+	drain_all(&d, res, first);
+	d.res = &setup;
+	if (fdatasync(d.out))
+		mqdb_fail(&setup, -errno, "fdatasync %s: %s", file, strerror(errno));
+	else if (fstat(d.out, &st))
+		mqdb_fail(&setup, -errno, "fstat %s: %s", file, strerror(errno));
+	else if (d.off == d.records &&
+		 (uint64_t)st.st_size != d.records * d.rec_size)
+		mqdb_fail(&setup, -EPROTO, "the log file holds %lld bytes, not the %llu of %llu records",
 			  (long long)st.st_size,
 			  (unsigned long long)(d.records * d.rec_size),
 			  (unsigned long long)d.records);
-	res->msgs = d.off;
-	res->bytes = d.off * d.rec_size;
 	close(d.out);
 	unlink(file);
 del:
@@ -396,4 +433,13 @@ del:
 	mq_admin_topic_del(admin, name);
 out:
 	mq_admin_close(admin);
+	for (p = 0; p < MQDB_PATHS; p++) {
+		if (setup.err)
+			mqdb_fail(res[p], setup.err, "%s", setup.why);
+		else if (d.off < d.records)
+			mqdb_fail(res[p], -ECANCELED, "the drain stopped at %llu of %llu records",
+				  (unsigned long long)d.off,
+				  (unsigned long long)d.records);
+		res[p]->bytes = res[p]->msgs * d.rec_size;
+	}
 }
