@@ -56,8 +56,8 @@ sys.exit(1 if bad else 0)
 '
 }
 
-# check_ratios: each ratio once, above 0 at both sizes, and the targets'
-# verdicts where the targets are.
+# check_ratios: each ratio once, above 0 at both sizes, of the medians
+# and round by round, and the targets' verdicts where the targets are.
 check_ratios() {
 	python3 -c '
 import sys
@@ -73,9 +73,9 @@ bad = []
 for name, verdict in names.items():
 	rows = [l[len(name):] for l in text.splitlines() if l.startswith(name + "  ")]
 	try:
-		vals = [float(v) for v in rows[0].split()[:2]]
+		vals = [float(v) for v in rows[0].split()[:4]]
 		ok = len(rows) == 1 and min(vals) > 0
-		rest = " ".join(rows[0].split()[2:])
+		rest = " ".join(rows[0].split()[4:])
 		ok = ok and (rest.startswith(verdict) if verdict else rest == "")
 	except (IndexError, ValueError):
 		ok = False

@@ -275,7 +275,37 @@ static void print_rows(const struct mqdb_opts *o, unsigned int rounds,
 	}
 }
 
-/* Prints of / over at each size; returns whether each is at least @goal. */
+/*
+ * The median over the rounds of each round's @of / @over at size @s: the
+ * two were measured in the same round, closer in time than the medians
+ * of different rows, and the persist rows in the same drain.
+ */
+static bool paired_ratio(unsigned int of, unsigned int over, unsigned int s,
+			 unsigned int rounds, double *median)
+{
+	double v[MQDB_REPEAT_MAX];
+	unsigned int i;
+
+	for (i = 0; i < rounds; i++) {
+		const struct mqdb_result *a = &rows[of].res[s][i];
+		const struct mqdb_result *b = &rows[over].res[s][i];
+
+		if (a->err || b->err || !a->msgs || !b->msgs ||
+		    a->seconds <= 0 || b->seconds <= 0)
+			return false;
+		v[i] = (a->msgs / a->seconds) / (b->msgs / b->seconds);
+	}
+	qsort(v, rounds, sizeof(v[0]), cmp_double);
+	*median = rounds % 2 ? v[rounds / 2] :
+		  (v[rounds / 2 - 1] + v[rounds / 2]) / 2;
+	return true;
+}
+
+/*
+ * @of / @over at each size, of the medians and round by round; where
+ * @goal is set, whether the ratio of the medians meets it (at 4 KiB only
+ * with @goal_4k_only).
+ */
 static void print_ratio(const char *name, unsigned int of, unsigned int over,
 			unsigned int rounds, double goal, bool goal_4k_only)
 {
@@ -297,6 +327,14 @@ static void print_ratio(const char *name, unsigned int of, unsigned int over,
 			v += snprintf(v, verdict + sizeof(verdict) - v, "%s%zu B %s",
 				      v == verdict ? "" : ", ",
 				      mqdb_sizes[s], q >= goal ? "met" : "not met");
+	}
+	for (s = 0; s < MQDB_SIZES; s++) {
+		if (!paired_ratio(of, over, s, rounds, &q)) {
+			printf("  %8s", "-");
+			continue;
+		}
+		printf("  ");
+		print_num(8, q);
 	}
 	if (goal > 0)
 		printf("  >= %g: %s", goal, verdict);
@@ -531,8 +569,10 @@ int main(int argc, char **argv)
 	print_rows(&o, o.repeat, R_RAW, R_SYNC_N + 1, "msgs/s");
 	printf("\nmqd's persist path: a filled ring drained into a file, the three taking 4 MiB turns (log bytes, no fdatasync)\n");
 	print_rows(&o, o.repeat, R_MMAP, R_SPLICE + 1, "records/s");
-	printf("\nRatios of the medians%*s%6zu B  %6zu B\n", 28, "", mqdb_sizes[0],
-	       mqdb_sizes[1]);
+	printf("\n%-48s  %18s  %18s\n", "Ratios", "of the medians",
+	       "round by round");
+	printf("%-48s  %6zu B  %6zu B  %6zu B  %6zu B\n", "", mqdb_sizes[0],
+	       mqdb_sizes[1], mqdb_sizes[0], mqdb_sizes[1]);
 	print_ratio("acks=0 / raw write", R_ACKS0, R_RAW, o.repeat, 0, false);
 	print_ratio("acks=1 async, 1 producer / raw write", R_ASYNC, R_RAW,
 		    o.repeat, 0.8, true);
