@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MQDB_SIZES		2	/* 64 B and 4 KiB, as the issue fixes them */
+#define MQDB_SIZES		2	/* 64 B and 4 KiB, as the issue asks */
 #define MQDB_REPEAT_MAX		15
 #define MQDB_PRODUCERS_MAX	256
 

@@ -240,7 +240,8 @@ static void *produce(void *arg)
 		memset(buf, 'm', all->size);
 	pthread_rwlock_rdlock(&all->go);
 	pthread_rwlock_unlock(&all->go);
-	while (!p->err && !atomic_load_explicit(&all->stop, memory_order_relaxed) &&
+	while (!p->err &&
+	       !atomic_load_explicit(&all->stop, memory_order_relaxed) &&
 	       atomic_fetch_sub(&all->left, 1) > 0) {
 		n = write(fd, buf, all->size);
 		if (n < 0)
@@ -369,7 +370,8 @@ void mqdb_acks_run(const struct mqdb_opts *o, unsigned int round,
 
 	p = calloc(producers, sizeof(*p));
 	if (!p || pthread_rwlock_init(&all.go, NULL)) {
-		mqdb_fail(res, -ENOMEM, "no memory for %u producers", producers);
+		mqdb_fail(res, -ENOMEM, "no memory for %u producers",
+			  producers);
 		goto del;
 	}
 	pthread_rwlock_wrlock(&all.go);

@@ -55,7 +55,8 @@ static void run(const struct mqdb_opts *o, size_t size, bool sync_each,
 	memset(res, 0, sizeof(*res));
 	buf = malloc(size);
 	if (!buf) {
-		mqdb_fail(res, -ENOMEM, "no memory for a %zu-byte message", size);
+		mqdb_fail(res, -ENOMEM, "no memory for a %zu-byte message",
+			  size);
 		return;
 	}
 	memset(buf, 'm', size);
@@ -68,7 +69,8 @@ static void run(const struct mqdb_opts *o, size_t size, bool sync_each,
 		if (put(fd, buf, size, res))
 			break;
 		if (sync_each && fdatasync(fd)) {
-			mqdb_fail(res, -errno, "fdatasync: %s", strerror(errno));
+			mqdb_fail(res, -errno, "fdatasync: %s",
+				  strerror(errno));
 			break;
 		}
 		res->msgs++;

@@ -56,12 +56,15 @@ enum {
 
 static struct row rows[NROWS] = {
 	[R_RAW] = { "write, 1 fdatasync", ROW_DISK, .sync_each = false },
-	[R_SYNC_EACH] = { "write + fdatasync each", ROW_DISK, .sync_each = true },
+	[R_SYNC_EACH] = { "write + fdatasync each", ROW_DISK,
+			  .sync_each = true },
 	[R_ACKS0] = { "acks=0", ROW_ACKS, .flush = MQDB_ACKS0 },
 	[R_ASYNC] = { "acks=1 async", ROW_ACKS, .flush = MQDB_ASYNC },
-	[R_ASYNC_N] = { "acks=1 async", ROW_ACKS, .flush = MQDB_ASYNC, .many = true },
+	[R_ASYNC_N] = { "acks=1 async", ROW_ACKS, .flush = MQDB_ASYNC,
+			.many = true },
 	[R_SYNC] = { "acks=1 sync", ROW_ACKS, .flush = MQDB_SYNC },
-	[R_SYNC_N] = { "acks=1 sync", ROW_ACKS, .flush = MQDB_SYNC, .many = true },
+	[R_SYNC_N] = { "acks=1 sync", ROW_ACKS, .flush = MQDB_SYNC,
+		       .many = true },
 	/* In enum mqdb_path's order: run_persist() fills the three. */
 	[R_MMAP] = { "mmap + write (mqd)", ROW_PERSIST },
 	[R_READ] = { "read + write", ROW_PERSIST },
@@ -99,7 +102,8 @@ static void usage(FILE *f)
 		MQDB_REPEAT_MAX, MQDB_PRODUCERS_MAX);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2))) bad(const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 1, 2)))
+bad(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -178,7 +182,8 @@ static const char *default_mqd(void)
 	slash = strrchr(self, '/');
 	if (slash)
 		*slash = 0;
-	snprintf(path, sizeof(path), "%.*s/../../daemon/mqd", PATH_MAX - 32, self);
+	snprintf(path, sizeof(path), "%.*s/../../daemon/mqd", PATH_MAX - 32,
+		 self);
 	return path;
 }
 
@@ -266,7 +271,8 @@ static void print_rows(const struct mqdb_opts *o, unsigned int rounds,
 		for (s = 0; s < MQDB_SIZES; s++) {
 			if (row_stats(&rows[i], s, rounds, &med, &spread)) {
 				printf("  %12.0f ", med);
-				print_num(9, med * row_bytes(&rows[i], s) / 1e6);
+				print_num(9, med * row_bytes(&rows[i], s) /
+					     1e6);
 				printf(" %7.1f%%", spread * 100);
 			} else
 				printf("  %12s %9s %8s", "failed", "-", "-");
@@ -323,10 +329,11 @@ static void print_ratio(const char *name, unsigned int of, unsigned int over,
 		q = a / b;
 		printf("  ");
 		print_num(8, q);
-		if (goal > 0 && (!goal_4k_only || mqdb_sizes[s] == 4096))
-			v += snprintf(v, verdict + sizeof(verdict) - v, "%s%zu B %s",
-				      v == verdict ? "" : ", ",
-				      mqdb_sizes[s], q >= goal ? "met" : "not met");
+		if (goal <= 0 || (goal_4k_only && mqdb_sizes[s] != 4096))
+			continue;
+		v += snprintf(v, verdict + sizeof(verdict) - v, "%s%zu B %s",
+			      v == verdict ? "" : ", ", mqdb_sizes[s],
+			      q >= goal ? "met" : "not met");
 	}
 	for (s = 0; s < MQDB_SIZES; s++) {
 		if (!paired_ratio(of, over, s, rounds, &q)) {
@@ -353,12 +360,14 @@ static void print_rounds(const struct mqdb_opts *o)
 		for (s = 0; s < MQDB_SIZES; s++) {
 			printf("%-36s %4zu B", title, mqdb_sizes[s]);
 			for (round = 0; round < o->repeat; round++) {
-				const struct mqdb_result *res = &rows[i].res[s][round];
+				const struct mqdb_result *res;
 
+				res = &rows[i].res[s][round];
 				if (res->err || res->seconds <= 0)
 					printf(" %10s", "failed");
 				else
-					printf(" %10.0f", res->msgs / res->seconds);
+					printf(" %10.0f",
+					       res->msgs / res->seconds);
 			}
 			printf("\n");
 		}
@@ -471,7 +480,8 @@ int main(int argc, char **argv)
 	struct stat st;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "d:M:f:r:P:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:M:f:r:P:qh", longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			o.dir = optarg;
@@ -481,15 +491,18 @@ int main(int argc, char **argv)
 			sized = true;
 			break;
 		case 'M':
-			o.max_bytes = (uint64_t)parse_ulong("--max-mb", optarg, 1, 4096) << 20;
+			o.max_bytes = (uint64_t)parse_ulong("--max-mb", optarg,
+							    1, 4096) << 20;
 			sized = true;
 			break;
 		case 'f':
-			o.fill_bytes = (uint64_t)parse_ulong("--fill-mb", optarg, 1, 256) << 20;
+			o.fill_bytes = (uint64_t)parse_ulong("--fill-mb", optarg,
+							     1, 256) << 20;
 			sized = true;
 			break;
 		case 'r':
-			o.repeat = parse_ulong("--repeat", optarg, 1, MQDB_REPEAT_MAX);
+			o.repeat = parse_ulong("--repeat", optarg, 1,
+					       MQDB_REPEAT_MAX);
 			sized = true;
 			break;
 		case 'P':
@@ -557,12 +570,13 @@ int main(int argc, char **argv)
 		if (!mqd_up)
 			for (i = R_ACKS0; i <= R_SYNC_N; i++)
 				for (s = 0; s < MQDB_SIZES; s++)
-					mqdb_fail(&rows[i].res[s][round], -ECHILD,
-						  "%s", why);
+					mqdb_fail(&rows[i].res[s][round],
+						  -ECHILD, "%s", why);
 		run_group(&o, R_ACKS0, R_SYNC_N + 1, round, mqd_up);
 		if (mqd_up && mqdb_mqd_stop(why, sizeof(why)))
 			for (s = 0; s < MQDB_SIZES; s++)
-				mqdb_fail(&rows[R_ACKS0].res[s][round], -EIO, "%s", why);
+				mqdb_fail(&rows[R_ACKS0].res[s][round],
+					  -EIO, "%s", why);
 	}
 
 	printf("The disk, and /dev/mq with mqd (message bytes; acks rows: until the last is durable)\n");
@@ -594,9 +608,10 @@ int main(int argc, char **argv)
 	for (i = 0; i < NROWS; i++) {
 		for (s = 0; s < MQDB_SIZES; s++) {
 			for (round = 0; round < o.repeat; round++) {
-				const struct mqdb_result *res = &rows[i].res[s][round];
+				const struct mqdb_result *res;
 				char title[64];
 
+				res = &rows[i].res[s][round];
 				if (!res->err)
 					continue;
 				if (!failed)

@@ -118,6 +118,12 @@ static uint64_t step(const struct drain *d)
 	return left < SPAN_MAX ? left : SPAN_MAX;
 }
 
+static const struct mq_record *rec_at(const struct mq__ring *ring,
+				      uint64_t pos)
+{
+	return (const void *)(ring->data + (pos & (ring->ring_size - 1)));
+}
+
 static int drain_mmap(struct drain *d)
 {
 	const struct mq__ring ring = d->ring;
@@ -129,14 +135,21 @@ static int drain_mmap(struct drain *d)
 		limit = step(d);
 		if (limit > ring.ring_size / 2)
 			limit = ring.ring_size / 2;
-		/* (A) Pairs with the smp_store_release(&ctrl->head) in mq_ctrl_reserved(). */
+		/*
+		 * (A) Pairs with the smp_store_release(&ctrl->head) in
+		 * mq_ctrl_reserved().
+		 */
 		head = __atomic_load_n(ring.head, __ATOMIC_ACQUIRE);
-		first = (const void *)(ring.data + (pos & (ring.ring_size - 1)));
+		first = rec_at(&ring, pos);
 		for (len = 0; pos != head && len < limit; pos += rlen) {
-			r = (const void *)(ring.data + (pos & (ring.ring_size - 1)));
-			/* (B) Pairs with the smp_store_release(&rec->len) in mq_publish(). */
+			r = rec_at(&ring, pos);
+			/*
+			 * (B) Pairs with the smp_store_release(&rec->len) in
+			 * mq_publish().
+			 */
 			rlen = __atomic_load_n(&r->len, __ATOMIC_ACQUIRE);
-			if (rlen & (MQ_RECORD_LEN_BUSY | MQ_RECORD_LEN_DISCARD)) {
+			if (rlen & (MQ_RECORD_LEN_BUSY |
+				    MQ_RECORD_LEN_DISCARD)) {
 				/* The ring was filled before: none can be. */
 				mqdb_fail(d->res, -EPROTO, "a busy or discarded record at ring position %llu",
 					  (unsigned long long)pos);
@@ -191,7 +204,8 @@ static int drain_splice(struct drain *d)
 			break;
 		}
 		for (moved = 0; moved < n; moved += m) {
-			m = splice(d->pipe[0], NULL, d->out, NULL, n - moved, 0);
+			m = splice(d->pipe[0], NULL, d->out, NULL,
+				   n - moved, 0);
 			if (m <= 0) {
 				mqdb_fail(d->res, m ? -errno : -EIO,
 					  "splice into the log file: %s",
@@ -222,7 +236,10 @@ static int prepare(struct drain *d)
 		mqdb_fail(d->res, ret, "mapping the ring: %s", strerror(-ret));
 		return ret;
 	}
-	/* (D) Pairs with the smp_store_release(&ctrl->tail) in mq_ctrl_dropped(). */
+	/*
+	 * (D) Pairs with the smp_store_release(&ctrl->tail) in
+	 * mq_ctrl_dropped().
+	 */
 	d->pos = __atomic_load_n(d->ring.tail, __ATOMIC_ACQUIRE);
 	if (ioctl(d->qfd, MQ_IOC_SET_MODE, &mode)) {
 		mqdb_fail(d->res, -errno, "MQ_IOC_SET_MODE record: %s",
