@@ -6,8 +6,9 @@
 # byte for byte the ring's records; durable offsets; the sync policy; a
 # kill -9 under a producer losing no acknowledged message; SIGTERM; a
 # topic and its group offsets restored after the kernel lost them; a torn
-# tail cut and a corrupt closed segment quarantined; topics made and
-# deleted while it runs.  Needs root, the module loaded and python3.
+# tail cut and a corrupt closed segment quarantined; missing and corrupt
+# indexes rebuilt as they were; topics made and deleted while it runs.
+# Needs root, the module loaded and python3.
 . "$(dirname "$0")/ktap.sh"
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +44,7 @@ CASES=(refuse_second refuse_format refuse_flag refuse_no_module
        restore_topic restore_groups restore_writes
        past_from_beginning past_offset past_group
        torn_tail corrupt_segment
+       index_rebuilt index_same index_writes
        full_disk_acked_kept full_disk_recovers)
 
 if [ ! -x "$MQD" ] || [ ! -x "$MQCTL" ]; then
@@ -425,6 +427,57 @@ ktap_check corrupt_segment "$out, $nseg segments: $(cat "$tmp/mqd.err")" \
 	is "$out $([ "$nseg" -ge 3 ] && echo several) $(grep -c "^mqd: error: $C/0: 1 corrupt segments renamed .log.corrupt\$" "$tmp/mqd.err") $(find "$d" -name '*.log.corrupt' | wc -l) $([ -e "$first" ] || echo gone) $(cmp -s "$tmp/before" "$tmp/after" && echo same)" \
 	"ok 100 several 1 1 gone same" "writes, segments, errors, .corrupt, first .log, records"
 stop_mqd
+
+# ---- indexes missing or corrupt: rebuilt as they were ---------------------
+# 250 records of 964 bytes in 64K segments: three closed ones of 67
+# records, with an offset entry every 5th record (4096 bytes apart) from
+# the 6th, 13 of them (104 bytes); the active one of 49 records, 9 (72
+# bytes).  A time entry comes with an offset entry when the newest
+# timestamp grew, and the kernel's are coarse (a tick), so how many
+# there are depends on the pace: at least 2 each, here, with the closing
+# one of a closed segment.  The indexes are caches of the .log (log.rst, Recovery):
+# one deleted, one with an entry's timestamp zeroed (out of order), one
+# cut mid-entry, and the active segment's time index deleted are each
+# rebuilt at start, byte for byte the files the writer wrote.
+I=${P}i
+echo "segment-bytes = 64K" >"$tmp/index.conf"
+"$MQCTL" topic add $I queues 1 acks 1
+if start_mqd -c "$tmp/index.conf"; then
+	ktap_wait "mqd on $I" persisted $I 0
+	out=$(h write /dev/mq/$I/0 250 i 900 2>&1)
+	stop_mqd
+	d=$(qdir $I 0)
+	rm -rf "$tmp/index.orig"
+	cp -a "$d" "$tmp/index.orig"
+	segs=("$d"/*.log)
+	nseg=${#segs[@]}
+	rm "${segs[0]%.log}.index"
+	dd if=/dev/zero of="${segs[1]%.log}.timeindex" bs=1 seek=12 count=8 \
+		conv=notrunc status=none
+	truncate -s -3 "${segs[2]%.log}.index"
+	rm "${segs[-1]%.log}.timeindex"
+	start_mqd -c "$tmp/index.conf"
+	ktap_check index_rebuilt "$out, $nseg segments: $(cat "$tmp/mqd.err")" \
+		is "$out $nseg $(grep -c "^mqd: info: $I/0: rebuilt the indexes of 4 segments\$" "$tmp/mqd.err") $(grep -c "^mqd: \(warning\|error\): $I/" "$tmp/mqd.err")" \
+		"ok 250 4 1 0" "writes, segments, rebuilt said, warnings or errors"
+	differ=
+	for f in "$tmp/index.orig"/*index; do
+		cmp -s "$f" "$d/${f##*/}" || differ+=" ${f##*/}"
+	done
+	ktap_check index_same "differ from the originals:$differ" \
+		is "$(stat -c %s "$tmp/index.orig"/*.index | xargs) $(stat -c %s "$tmp/index.orig"/*.timeindex | awk '$1 >= 24 && $1 % 12 == 0 { n++ } END { print n }') $(ls "$tmp/index.orig" | xargs) |$differ" \
+		"104 104 104 72 4 $(ls "$d" | xargs) |" \
+		"original .index sizes, .timeindex files of 2 entries or more, files, indexes that differ"
+	out=$(h write /dev/mq/$I/0 2 again 2>&1)
+	ktap_check index_writes "new writes after the rebuild" \
+		is "$out $(qf $I 0 next) $(qf $I 0 durable) $(h records "$d" | tail -n 2 | tr '\n' ' ')$(h records "$d" | wc -l)" \
+		"ok 2 252 252 250 again0 251 again1 252" "writes, next, durable, last records, records"
+	stop_mqd
+else
+	ktap_fail index_rebuilt "mqd did not start with 64K segments"
+	ktap_fail index_same "mqd did not start with 64K segments"
+	ktap_fail index_writes "mqd did not start with 64K segments"
+fi
 
 # ---- a full disk: producers wait and time out, nothing is lost -------------
 # A data directory on a 64 KiB tmpfs, for a topic of its own: the topics
