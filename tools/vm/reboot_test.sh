@@ -58,7 +58,7 @@ for p in "${parts[@]}"; do
 done
 ktap_plan "$total"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mq-reboot.XXXXXX")
+tmp=$(mktemp -d -t mq-reboot.XXXXXX)
 img=$tmp/disk.img
 broken=
 # A 256 MiB disk whose file system ends at 240 MiB: each boot saves what
