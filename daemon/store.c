@@ -103,8 +103,7 @@ static int replace_file(const char *dir, const char *name, const char *data,
 int mqd_store_queue_dir(const struct mqd_config *cfg, const char *topic,
 			uint32_t queue, char *buf, size_t size)
 {
-	int ret = path_fmt(buf, size, "%s/topics/%s/%" PRIu32, cfg->data_dir,
-			   topic, queue);
+	int ret = mq_log_queue_dir(buf, size, cfg->data_dir, topic, queue);
 
 	return ret ? ret : mkdirs(buf, strlen(cfg->data_dir));
 }

@@ -27,9 +27,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,17 +167,19 @@ void mq_consumer_close(struct mq_consumer *c)
  */
 static int log_dir(char **dirp, const char *topic, uint32_t queue)
 {
-	const char *data = getenv("MQ_DATA_DIR");
-
-	if (!data || !*data)
-		data = MQ_DATA_DIR_DEFAULT;
+	const char *data = mq_log_data_dir();
 	size_t size = strlen(data) + strlen(topic) + 32;
+	int ret;
 
 	*dirp = malloc(size);
 	if (!*dirp)
 		return -ENOMEM;
-	snprintf(*dirp, size, "%s/topics/%s/%" PRIu32, data, topic, queue);
-	return 0;
+	ret = mq_log_queue_dir(*dirp, size, data, topic, queue);
+	if (ret) {
+		free(*dirp);
+		*dirp = NULL;
+	}
+	return ret;
 }
 
 /*

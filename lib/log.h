@@ -144,6 +144,19 @@ int mq_log_reader_offset_for_time(struct mq_log_reader *r, uint64_t ts,
 				  uint64_t *offset);
 
 /*
+ * The data directory mqd's readers look in: the environment's MQ_DATA_DIR
+ * when set and not empty, else MQ_DATA_DIR_DEFAULT.
+ */
+const char *mq_log_data_dir(void);
+/*
+ * Where queue @queue of @topic keeps its log under @datadir (mqd's
+ * layout, Documentation/mqd.rst): 0, or -ENAMETOOLONG when it does not
+ * fit in @size bytes.
+ */
+int mq_log_queue_dir(char *buf, size_t size, const char *datadir,
+		     const char *topic, uint32_t queue);
+
+/*
  * Checks <datadir>/format, or with @create makes it (and datadir) when
  * datadir has no format file and is empty or missing.  On failure writes
  * a sentence for the caller to print into @msg: -EPROTO for another

@@ -303,6 +303,22 @@ int mq__log_list_bases(int dirfd, uint64_t **basesp, int *strays)
 
 /* ---- the data directory's format ---------------------------------------- */
 
+const char *mq_log_data_dir(void)
+{
+	const char *dir = getenv("MQ_DATA_DIR");
+
+	return dir && *dir ? dir : MQ_DATA_DIR_DEFAULT;
+}
+
+int mq_log_queue_dir(char *buf, size_t size, const char *datadir,
+		     const char *topic, uint32_t queue)
+{
+	int n = snprintf(buf, size, "%s/topics/%s/%" PRIu32, datadir, topic,
+			 queue);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
 int mq_log_datadir_check(const char *datadir, bool create, char *msg,
 			 size_t msglen)
 {

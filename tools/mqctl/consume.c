@@ -421,9 +421,9 @@ static int open_log(const char *data_dir, const char *topic,
 	int ret;
 
 	*first = UINT64_MAX;
-	if (snprintf(dir, sizeof(dir), "%s/topics/%s/%" PRIu32, data_dir,
-		     topic, f->queue) >= (int)sizeof(dir))
-		return queue_error(-ENAMETOOLONG, NULL, "cannot open the log of %s/%" PRIu32,
+	ret = mq_log_queue_dir(dir, sizeof(dir), data_dir, topic, f->queue);
+	if (ret)
+		return queue_error(ret, NULL, "cannot open the log of %s/%" PRIu32,
 				   topic, f->queue);
 	ret = mq_log_reader_open(&f->log, dir);
 	if (ret == -ENOENT) {
@@ -584,9 +584,7 @@ int consume_main(int argc, char *argv[], struct options *opts)
 	}
 
 	if (!data_dir)
-		data_dir = getenv("MQ_DATA_DIR");
-	if (!data_dir || !*data_dir)
-		data_dir = MQ_DATA_DIR_DEFAULT;
+		data_dir = mq_log_data_dir();
 
 	ret = topic_config(c.topic, "consume from", &cfg);
 	if (ret)

@@ -85,9 +85,9 @@ static int log_stat(const char *data_dir, const struct mq_queue_stats *st,
 
 	ls->segments = 0;
 	ls->bytes = 0;
-	if (snprintf(dir, sizeof(dir), "%s/topics/%s/%" PRIu32, data_dir,
-		     st->topic, st->queue) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
+	ret = mq_log_queue_dir(dir, sizeof(dir), data_dir, st->topic, st->queue);
+	if (ret)
+		return ret;
 	ret = mq_log_reader_open(&r, dir);
 	if (ret == -ENOENT)
 		return 0;
